@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.blocks` namespace."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.callbacks` namespace."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.layers` namespace."""
+
+__all__: list[str] = []

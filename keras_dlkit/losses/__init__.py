@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.losses` namespace."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.optimizers` namespace."""
+
+__all__: list[str] = []

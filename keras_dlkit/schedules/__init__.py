@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.schedules` namespace."""
+
+__all__: list[str] = []

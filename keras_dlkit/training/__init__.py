@@ -1,0 +1,3 @@
+"""Public `keras_dlkit.training` namespace."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Backend-specific training steps (the only place framework imports are allowed)."""

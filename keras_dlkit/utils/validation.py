@@ -1,0 +1,183 @@
+"""Argument validation shared by every public constructor.
+
+Each helper raises a ``ValueError`` that names the argument, shows the value
+received and says what is allowed. Nothing is coerced: ``True`` is not an
+integer here and ``2.0`` is not a count.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from keras_dlkit.api_export import keras_dlkit_export
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+@keras_dlkit_export("keras_dlkit.utils.check_int")
+def check_int(
+    name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Check that ``value`` is an integer in ``[minimum, maximum]``.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check.
+        minimum: Smallest allowed value, or ``None``.
+        maximum: Largest allowed value, or ``None``.
+
+    Returns:
+        ``value`` as a Python ``int``.
+
+    Example:
+
+    >>> from keras_dlkit.utils import check_int
+    >>> check_int("units", 3, minimum=1)
+    3
+    >>> check_int("units", 0, minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `units` must be an integer >= 1, got 0.
+    """
+    bounds = []
+    if minimum is not None:
+        bounds.append(f">= {minimum}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum}")
+    allowed = "an integer" + (" " + " and ".join(bounds) if bounds else "")
+    if not _is_int(value):
+        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
+    if (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
+    return int(value)
+
+
+@keras_dlkit_export("keras_dlkit.utils.check_float")
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+) -> float:
+    """Check that ``value`` is a finite real number inside the given bounds.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check.
+        minimum: Lower bound, or ``None``.
+        maximum: Upper bound, or ``None``.
+        min_inclusive: Whether ``minimum`` itself is allowed.
+        max_inclusive: Whether ``maximum`` itself is allowed.
+
+    Returns:
+        ``value`` as a Python ``float``.
+
+    Example:
+
+    >>> from keras_dlkit.utils import check_float
+    >>> check_float("rate", 0.5, minimum=0.0, maximum=1.0, max_inclusive=False)
+    0.5
+    >>> check_float("rate", 1.0, minimum=0.0, maximum=1.0, max_inclusive=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: `rate` must be a finite number in [0.0, 1.0), got 1.0.
+    """
+    lo = "(-inf" if minimum is None else ("[" if min_inclusive else "(") + repr(
+        float(minimum)
+    )
+    hi = "inf)" if maximum is None else repr(float(maximum)) + (
+        "]" if max_inclusive else ")"
+    )
+    allowed = f"a finite number in {lo}, {hi}"
+    if not _is_real(value) or not math.isfinite(float(value)):
+        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
+    v = float(value)
+    if minimum is not None and (v < minimum or (not min_inclusive and v == minimum)):
+        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
+    if maximum is not None and (v > maximum or (not max_inclusive and v == maximum)):
+        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
+    return v
+
+
+@keras_dlkit_export("keras_dlkit.utils.check_choice")
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """Check that ``value`` is one of ``choices``.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check.
+        choices: Allowed values.
+
+    Returns:
+        ``value`` unchanged.
+
+    Example:
+
+    >>> from keras_dlkit.utils import check_choice
+    >>> check_choice("mode", "max", ("min", "max"))
+    'max'
+    >>> check_choice("mode", "avg", ("min", "max"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `mode` must be one of 'min', 'max', got 'avg'.
+    """
+    choices = tuple(choices)
+    for choice in choices:
+        if value is choice or (type(value) is type(choice) and value == choice):
+            return value
+    allowed = ", ".join(repr(c) for c in choices)
+    raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
+
+
+@keras_dlkit_export("keras_dlkit.utils.check_shape")
+def check_shape(
+    name: str, value: Any, *, ndim: int | None = None, allow_none: bool = False
+) -> tuple[int | None, ...]:
+    """Check that ``value`` is a tuple or list of positive integers.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The shape to check (without the batch axis).
+        ndim: Required number of dimensions, or ``None`` for any (>= 1).
+        allow_none: Whether ``None`` entries (unknown sizes) are allowed.
+
+    Returns:
+        The shape as a tuple.
+
+    Example:
+
+    >>> from keras_dlkit.utils import check_shape
+    >>> check_shape("input_shape", [28, 28, 1])
+    (28, 28, 1)
+    >>> check_shape("input_shape", (28, -1))
+    Traceback (most recent call last):
+    ...
+    ValueError: `input_shape` must be a tuple of positive integers, got (28, -1).
+    """
+    what = "a tuple of positive integers" + (" or None" if allow_none else "")
+    if ndim is not None:
+        what += f" of length {ndim}"
+    if not isinstance(value, (tuple, list)) or len(value) == 0:
+        raise ValueError(f"`{name}` must be {what}, got {value!r}.")
+    for dim in value:
+        if dim is None and allow_none:
+            continue
+        if not _is_int(dim) or dim < 1:
+            raise ValueError(f"`{name}` must be {what}, got {value!r}.")
+    if ndim is not None and len(value) != ndim:
+        raise ValueError(f"`{name}` must be {what}, got {value!r}.")
+    return tuple(None if d is None else int(d) for d in value)
