@@ -28,6 +28,13 @@ class ModelEntry:
         test_config: Keyword arguments that build the smallest useful model;
             the registry test builds every model with them.
         test_input_shape: Shape of one sample (no batch axis) for that config.
+
+    Example:
+
+    >>> from keras_dlkit.models import get_model_entry
+    >>> entry = get_model_entry("mlp")
+    >>> entry.builder(**entry.test_config).input_shape == (None, *entry.test_input_shape)
+    True
     """
 
     name: str

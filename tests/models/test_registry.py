@@ -1,0 +1,80 @@
+"""The registry, and one parametrized test over every registered model."""
+
+import numpy as np
+import pytest
+
+from keras_dlkit.models import (
+    create_model,
+    get_model_entry,
+    list_models,
+    register_model,
+)
+from keras_dlkit.testing import TestCase
+
+
+def test_list_models_fnmatch_and_family():
+    assert "mlp" in list_models()
+    assert list_models("ml?") == ["mlp"]
+    assert list_models("zz_no_such_*") == []
+    assert "mlp" in list_models(family="fundamentals")
+    assert "mlp" not in list_models(family="no_such_family")
+    assert list_models() == sorted(list_models())
+
+
+def test_unknown_name_names_close_matches():
+    with pytest.raises(ValueError, match=r"`name` 'mpl' is not a registered.*mlp"):
+        create_model("mpl")
+    with pytest.raises(ValueError, match="list_models"):
+        get_model_entry("completely_unrelated_zzz")
+
+
+def test_create_model_passes_overrides_and_rejects_unknown_ones():
+    assert create_model("mlp", input_shape=(3,), num_classes=4).output_shape == (None, 4)
+    with pytest.raises(TypeError):
+        create_model("mlp", input_shape=(3,), num_classes=4, not_an_argument=1)
+
+
+def test_register_model_rejects_duplicate_name_for_other_builder():
+    with pytest.raises(ValueError, match="`name` 'mlp' is already registered"):
+
+        @register_model(
+            "mlp", family="fundamentals", test_config={}, test_input_shape=(1,)
+        )
+        def other_builder():
+            return None
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"name": ""}, "name"),
+        ({"family": ""}, "family"),
+        ({"test_config": [1]}, "test_config"),
+    ],
+)
+def test_register_model_validates(kwargs, argument):
+    base = {"name": "x", "family": "f", "test_config": {}, "test_input_shape": (1,)}
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        register_model(**base)
+
+
+class TestEveryRegisteredModel(TestCase):
+    """Build at the smallest config, forward, one training step, `.keras` round trip."""
+
+    def _check(self, name):
+        entry = get_model_entry(name)
+        model = create_model(name, **entry.test_config)
+        rng = np.random.default_rng(0)
+        x = rng.uniform(size=(2, *entry.test_input_shape)).astype("float32")
+        self.run_model_test(model, x)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_registered_model(name):
+    case = TestEveryRegisteredModel()
+    case.setUp()
+    try:
+        case._check(name)
+    finally:
+        case.tearDown()
