@@ -30,23 +30,42 @@ def write_api_pages(directory: pathlib.Path) -> None:
         module = importlib.import_module(f"keras_dlkit.{name}")
         symbols = sorted(module.__all__)
         title = f"keras_dlkit.{name}"
-        lines = [title, "=" * len(title), "", f".. automodule:: keras_dlkit.{name}",
-                 "   :no-members:", ""]
+        lines = [
+            title,
+            "=" * len(title),
+            "",
+            f".. automodule:: keras_dlkit.{name}",
+            "   :no-members:",
+            "",
+        ]
         if symbols:
             lines += [".. autosummary::", "   :toctree: generated", ""]
-            lines += [f"   keras_dlkit.{name}.{symbol}" for symbol in symbols]
+            lines += [f"   {symbol}" for symbol in symbols]
         else:
-            lines += ["Nothing is public here yet: this namespace fills as its family lands."]
+            lines += [
+                "Nothing is public here yet: this namespace fills as its family lands."
+            ]
         page = directory / f"{name}.rst"
         text = "\n".join(lines) + "\n"
         if not page.exists() or page.read_text() != text:
             page.write_text(text)
         toc.append(f"   {name}")
-    index = "\n".join(
-        ["API reference", "=============", "",
-         "Every public symbol of keras_dlkit, by namespace.", "",
-         ".. toctree::", "   :maxdepth: 1", "", *toc]
-    ) + "\n"
+    index = (
+        "\n".join(
+            [
+                "API reference",
+                "=============",
+                "",
+                "Every public symbol of keras_dlkit, by namespace.",
+                "",
+                ".. toctree::",
+                "   :maxdepth: 1",
+                "",
+                *toc,
+            ]
+        )
+        + "\n"
+    )
     page = directory / "index.rst"
     if not page.exists() or page.read_text() != index:
         page.write_text(index)

@@ -9,8 +9,9 @@ sys.path.insert(0, str(HERE))  # for sg_utils
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras_dlkit  # noqa: E402
 from api_reference import write_api_pages  # noqa: E402
+
+import keras_dlkit  # noqa: E402
 
 project = "keras_dlkit"
 author = "keras_dlkit developers"

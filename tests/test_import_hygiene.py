@@ -59,9 +59,7 @@ def test_checker_catches_forbidden_imports():
 
 
 def library_files():
-    return sorted(
-        p for p in PACKAGE.rglob("*.py") if ALLOWED not in p.parents
-    )
+    return sorted(p for p in PACKAGE.rglob("*.py") if ALLOWED not in p.parents)
 
 
 def test_library_has_files_to_check():

@@ -50,7 +50,9 @@ def test_exported_symbol_is_in_its_namespace_all(path):
     _, namespace, name = path.split(".")
     module = importlib.import_module(f"keras_dlkit.{namespace}")
     assert namespace in NAMESPACES
-    assert name in module.__all__, f"{name} missing from keras_dlkit.{namespace}.__all__"
+    assert name in module.__all__, (
+        f"{name} missing from keras_dlkit.{namespace}.__all__"
+    )
     assert getattr(module, name)._keras_dlkit_path == path
 
 
@@ -62,7 +64,9 @@ def test_every_name_in_all_is_documented_with_an_example(namespace):
         doc = getattr(symbol, "__doc__", None) or ""
         assert doc.strip(), f"keras_dlkit.{namespace}.{name} has no docstring"
         if callable(symbol):
-            assert "Example" in doc, f"keras_dlkit.{namespace}.{name}: no Example section"
+            assert "Example" in doc, (
+                f"keras_dlkit.{namespace}.{name}: no Example section"
+            )
 
 
 def _library_modules():

@@ -50,7 +50,7 @@ print("train:", x_train.shape, "test:", x_test.shape)
 # Look at the data
 # ----------------
 fig, axes = plt.subplots(2, 8, figsize=(10, 3))
-for ax, image, label in zip(axes.flat, x_train, y_train):
+for ax, image, label in zip(axes.flat, x_train[:16], y_train[:16], strict=True):
     ax.imshow(image, cmap="gray_r")
     ax.set_title(FASHION_MNIST_CLASSES[label], fontsize=8)
     ax.axis("off")
@@ -61,7 +61,10 @@ fig.tight_layout()
 # -----
 # Two hidden layers of 256 and 128 units, Glorot (Xavier) initialisation and
 # a softmax head; only the activation changes between runs.
-print(keras_dlkit.models.mlp((28, 28), 10, hidden_units=(256, 128)).count_params(), "parameters")
+print(
+    keras_dlkit.models.mlp((28, 28), 10, hidden_units=(256, 128)).count_params(),
+    "parameters",
+)
 
 # %%
 # Train
@@ -78,7 +81,7 @@ for activation in ("relu", "sigmoid", "tanh"):
         name=f"mlp_{activation}",
     )
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9),
+        optimizer=keras.optimizers.SGD(learning_rate=0.1),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -114,8 +117,13 @@ fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
 epochs = np.arange(1, SIZES["epochs"] + 1)
 for name, history in histories.items():
     (line,) = ax_loss.plot(epochs, history["loss"], label=f"{name} train")
-    ax_loss.plot(epochs, history["val_loss"], "--", color=line.get_color(),
-                 label=f"{name} validation")
+    ax_loss.plot(
+        epochs,
+        history["val_loss"],
+        "--",
+        color=line.get_color(),
+        label=f"{name} validation",
+    )
     ax_acc.plot(epochs, history["val_accuracy"], color=line.get_color(), label=name)
 ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss")
 ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
@@ -136,8 +144,15 @@ ax.set_xticks(range(10), FASHION_MNIST_CLASSES, rotation=60, ha="right", fontsiz
 ax.set_yticks(range(10), FASHION_MNIST_CLASSES, fontsize=8)
 for i in range(10):
     for j in range(10):
-        ax.text(j, i, matrix[i, j], ha="center", va="center", fontsize=6,
-                color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            matrix[i, j],
+            ha="center",
+            va="center",
+            fontsize=6,
+            color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+        )
 ax.set(xlabel="predicted", ylabel="true", title=f"Confusion matrix ({best})")
 fig.colorbar(image, ax=ax)
 fig.tight_layout()

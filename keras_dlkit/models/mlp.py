@@ -23,7 +23,9 @@ def _resolve(kind: str, name: str, value: Any, getter):
     """Resolve an activation/initializer identifier, or raise a ValueError."""
     if value is None and kind == "activation":
         return None
-    if isinstance(value, bool) or not (isinstance(value, (str, dict)) or callable(value)):
+    if isinstance(value, bool) or not (
+        isinstance(value, (str, dict)) or callable(value)
+    ):
         raise ValueError(
             f"`{name}` must be a Keras {kind} name, config dict or callable, "
             f"got {value!r}."
@@ -97,9 +99,7 @@ def mlp(
     input_shape = check_shape("input_shape", input_shape)
     if num_classes is not None:
         check_int("num_classes", num_classes, minimum=1)
-    if isinstance(hidden_units, (str, bytes)) or not isinstance(
-        hidden_units, Sequence
-    ):
+    if isinstance(hidden_units, (str, bytes)) or not isinstance(hidden_units, Sequence):
         raise ValueError(
             "`hidden_units` must be a sequence of positive integers, "
             f"got {hidden_units!r}."
@@ -124,10 +124,14 @@ def mlp(
         classifier_activation,
         keras.activations.get,
     )
-    dropout = check_float("dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False)
+    dropout = check_float(
+        "dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False
+    )
     check_choice("normalization", normalization, NORMALIZATIONS)
     weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
-    _resolve("initializer", "kernel_initializer", kernel_initializer, keras.initializers.get)
+    _resolve(
+        "initializer", "kernel_initializer", kernel_initializer, keras.initializers.get
+    )
     if not isinstance(name, str) or not name:
         raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
 

@@ -89,7 +89,10 @@ def register_model(
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         key = name or builder.__name__
         existing = _REGISTRY.get(key)
-        if existing is not None and existing.builder.__qualname__ != builder.__qualname__:
+        if (
+            existing is not None
+            and existing.builder.__qualname__ != builder.__qualname__
+        ):
             raise ValueError(
                 f"`name` {key!r} is already registered to {existing.builder!r}."
             )
@@ -172,7 +175,7 @@ def get_model_entry(name: str) -> ModelEntry:
 
 
 @keras_dlkit_export("keras_dlkit.models.create_model")
-def create_model(name: str, **overrides: Any):
+def create_model(name: str, /, **overrides: Any):
     """Build the registered model ``name`` with keyword ``overrides``.
 
     Args:

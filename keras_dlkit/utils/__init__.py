@@ -1,6 +1,11 @@
 """Public ``keras_dlkit.utils`` namespace: validation helpers and the gallery profile."""
 
 from keras_dlkit.utils.profile import gallery_profile
-from keras_dlkit.utils.validation import check_choice, check_float, check_int, check_shape
+from keras_dlkit.utils.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_shape,
+)
 
 __all__ = ["check_choice", "check_float", "check_int", "check_shape", "gallery_profile"]

@@ -96,11 +96,15 @@ def check_float(
     ...
     ValueError: `rate` must be a finite number in [0.0, 1.0), got 1.0.
     """
-    lo = "(-inf" if minimum is None else ("[" if min_inclusive else "(") + repr(
-        float(minimum)
+    lo = (
+        "(-inf"
+        if minimum is None
+        else ("[" if min_inclusive else "(") + repr(float(minimum))
     )
-    hi = "inf)" if maximum is None else repr(float(maximum)) + (
-        "]" if max_inclusive else ")"
+    hi = (
+        "inf)"
+        if maximum is None
+        else repr(float(maximum)) + ("]" if max_inclusive else ")")
     )
     allowed = f"a finite number in {lo}, {hi}"
     if not _is_real(value) or not math.isfinite(float(value)):

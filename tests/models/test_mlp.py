@@ -30,9 +30,7 @@ def test_layer_norm_stage():
 
 
 def test_forward_pass_matches_numpy_reference():
-    model = mlp(
-        (6,), num_classes=3, hidden_units=(5, 4), activation="tanh", name="ref"
-    )
+    model = mlp((6,), num_classes=3, hidden_units=(5, 4), activation="tanh", name="ref")
     x = np.random.default_rng(0).normal(size=(7, 6)).astype("float32")
     h = x
     for i in range(2):
@@ -51,9 +49,7 @@ def test_weight_decay_adds_l2_loss():
     model = mlp((3,), num_classes=2, hidden_units=(4,), weight_decay=0.01)
     model(np.zeros((1, 3), "float32"))
     kernels = [model.get_layer(n).kernel for n in ("dense_0", "predictions")]
-    expected = sum(
-        0.01 * np.sum(keras.ops.convert_to_numpy(k) ** 2) for k in kernels
-    )
+    expected = sum(0.01 * np.sum(keras.ops.convert_to_numpy(k) ** 2) for k in kernels)
     total = sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses)
     assert len(model.losses) == 2
     np.testing.assert_allclose(total, expected, rtol=1e-5)
@@ -67,8 +63,14 @@ def test_kernel_initializer_is_used():
 
 
 def test_dropout_active_in_training_only():
-    model = mlp((50,), num_classes=None, hidden_units=(400,), dropout=0.5,
-                activation="linear", kernel_initializer="ones")
+    model = mlp(
+        (50,),
+        num_classes=None,
+        hidden_units=(400,),
+        dropout=0.5,
+        activation="linear",
+        kernel_initializer="ones",
+    )
     x = np.ones((2, 50), "float32")
     inference = keras.ops.convert_to_numpy(model(x, training=False))
     training = keras.ops.convert_to_numpy(model(x, training=True))

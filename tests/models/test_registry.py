@@ -29,7 +29,12 @@ def test_unknown_name_names_close_matches():
 
 
 def test_create_model_passes_overrides_and_rejects_unknown_ones():
-    assert create_model("mlp", input_shape=(3,), num_classes=4).output_shape == (None, 4)
+    assert create_model("mlp", input_shape=(3,), num_classes=4).output_shape == (
+        None,
+        4,
+    )
+    # `name` is positional-only, so a builder's own `name` argument passes through.
+    assert create_model("mlp", input_shape=(3,), num_classes=4, name="m").name == "m"
     with pytest.raises(TypeError):
         create_model("mlp", input_shape=(3,), num_classes=4, not_an_argument=1)
 
