@@ -1,3 +1,5 @@
-"""Public `keras_dlkit.callbacks` namespace."""
+"""Public ``keras_dlkit.callbacks`` namespace: epoch- and metric-driven behaviour."""
 
-__all__: list[str] = []
+from keras_dlkit.callbacks.gradient_norm_logger import GradientNormLogger
+
+__all__: list[str] = ["GradientNormLogger"]

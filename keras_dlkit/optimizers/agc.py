@@ -1,0 +1,331 @@
+"""Gradient clipping beyond ``clipnorm``: unit-wise AGC and AutoClip.
+
+Both are optimizer wrappers (see :class:`GradientNormTracker`): they change
+the gradients, then hand them to any Keras optimizer, and record the global
+norm of the raw gradients in ``gradient_norm``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.optimizers.gradient_norm import GradientNormTracker
+from keras_dlkit.utils.validation import check_float, check_int
+
+
+def unitwise_norm(x: Any) -> Any:
+    """L2 norm per output unit, in float32 (the NFNets ``unitwise_norm``).
+
+    For ``ndim <= 1`` (biases, scales, scalars) the norm of the whole tensor;
+    otherwise the norm over every axis but the last (Keras kernels keep the
+    output units last: Dense ``(in, out)``, Conv2D ``(h, w, in, out)``),
+    with ``keepdims=True`` so it broadcasts against ``x``.
+    """
+    x = ops.cast(x, "float32")
+    if len(x.shape) <= 1:
+        return ops.sqrt(ops.sum(ops.square(x)))
+    axes = tuple(range(len(x.shape) - 1))
+    return ops.sqrt(ops.sum(ops.square(x), axis=axes, keepdims=True))
+
+
+def _check_exclude(exclude: Any) -> list[str]:
+    if exclude is None:
+        return []
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    if not isinstance(exclude, Sequence) or not all(
+        isinstance(p, str) for p in exclude
+    ):
+        raise ValueError(
+            "`exclude` must be None, a regular expression or a list of them "
+            f"(strings), got {exclude!r}."
+        )
+    for pattern in exclude:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(
+                f"`exclude` holds an invalid regular expression {pattern!r}: {error}."
+            ) from error
+    return list(exclude)
+
+
+@keras_dlkit_export("keras_dlkit.optimizers.AdaptiveGradientClipping")
+class AdaptiveGradientClipping(GradientNormTracker):
+    """Unit-wise adaptive gradient clipping (AGC) around any Keras optimizer.
+
+    From Brock et al. 2021, "High-Performance Large-Scale Image Recognition
+    Without Normalization" (NFNets). For each parameter ``W`` with gradient
+    ``G``, per output unit ``i`` (see :func:`unitwise_norm`)::
+
+        max_norm_i = clip_factor * max(||W_i||, eps)
+        G_i <- G_i * max_norm_i / max(||G_i||, 1e-6)   if ||G_i|| > max_norm_i
+
+    so no unit's update can be large relative to that unit's weights. Norms
+    are computed in float32 (safe under mixed precision). The global norm
+    of the raw gradients is kept in ``gradient_norm`` for
+    :class:`keras_dlkit.callbacks.GradientNormLogger`. NFNets does not clip the final classifier:
+    pass its variable paths in ``exclude``.
+
+    Args:
+        optimizer: The ``keras.optimizers.Optimizer`` to wrap, or its name.
+        clip_factor: The clipping ratio ``lambda`` (> 0). The paper uses
+            0.01 to 0.16, smaller for larger batches.
+        eps: Floor on the weight norm (> 0), so zero-initialised units can
+            still move.
+        exclude: Optional regular expression(s), matched with
+            ``re.search`` against each variable's ``path``; matching
+            variables are not clipped (e.g. ``["predictions/"]``).
+        name: Optional name of the wrapper.
+        **kwargs: Only for loading configs; see :class:`GradientNormTracker`.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.optimizers import AdaptiveGradientClipping
+    >>> optimizer = AdaptiveGradientClipping(
+    ...     keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.1
+    ... )
+    >>> w = keras.Variable([[3.0], [4.0]])  # one unit, norm 5: max_norm 0.5
+    >>> optimizer.apply([keras.ops.convert_to_tensor([[30.0], [40.0]])], [w])
+    >>> float(keras.ops.convert_to_numpy(optimizer.gradient_norm))
+    50.0
+    >>> [round(float(v), 4) for v in keras.ops.convert_to_numpy(w)[:, 0]]
+    [2.7, 3.6]
+    """
+
+    def __init__(
+        self,
+        optimizer: keras.optimizers.Optimizer | str,
+        clip_factor: float = 0.01,
+        eps: float = 1e-3,
+        exclude: str | Sequence[str] | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        clip_factor = check_float(
+            "clip_factor", clip_factor, minimum=0.0, min_inclusive=False
+        )
+        eps = check_float("eps", eps, minimum=0.0, min_inclusive=False)
+        exclude = _check_exclude(exclude)
+        super().__init__(optimizer, name=name, **kwargs)
+        self.clip_factor = clip_factor
+        self.eps = eps
+        self.exclude = exclude
+
+    def _is_excluded(self, variable: Any) -> bool:
+        path = getattr(variable, "path", None) or getattr(variable, "name", "")
+        return any(re.search(pattern, path) for pattern in self.exclude)
+
+    def transform_gradients(
+        self, grads, trainable_values, trainable_variables, norm, state
+    ):
+        """Clip each unit's gradient to ``clip_factor`` times its weight norm.
+
+        Args:
+            grads: Raw gradients.
+            trainable_values: Current values of the trainable variables.
+            trainable_variables: The variables (their ``path`` for ``exclude``).
+            norm: Global gradient norm (unused).
+            state: Empty.
+
+        Returns:
+            The clipped gradients and the unchanged state.
+        """
+        del norm
+        new_grads = []
+        for grad, value, variable in zip(
+            grads, trainable_values, trainable_variables, strict=True
+        ):
+            if grad is None or self._is_excluded(variable):
+                new_grads.append(grad)
+                continue
+            grad = ops.convert_to_tensor(grad)
+            g32 = ops.cast(grad, "float32")
+            max_norm = self.clip_factor * ops.maximum(unitwise_norm(value), self.eps)
+            grad_norm = unitwise_norm(g32)
+            clipped = g32 * (max_norm / ops.maximum(grad_norm, 1e-6))
+            new_grads.append(
+                ops.cast(ops.where(grad_norm > max_norm, clipped, g32), grad.dtype)
+            )
+        return new_grads, dict(state)
+
+    def get_config(self) -> dict[str, Any]:
+        """Config with the inner optimizer serialized.
+
+        Returns:
+            A JSON-serializable dict.
+        """
+        config = super().get_config()
+        config.update(
+            {
+                "clip_factor": self.clip_factor,
+                "eps": self.eps,
+                "exclude": list(self.exclude) or None,
+            }
+        )
+        return config
+
+
+@keras_dlkit_export("keras_dlkit.optimizers.AutoClip")
+class AutoClip(GradientNormTracker):
+    """Clip the global gradient norm to a percentile of its own history.
+
+    From Seetharaman et al. 2020, "AutoClip: Adaptive Gradient Clipping for
+    Source Separation Networks". Each step appends the global L2 norm of the
+    raw gradients to a history, then clips the gradients (all together, as
+    ``global_clipnorm`` does) to the ``percentile``-th percentile of that
+    history, current step included. The percentile interpolates linearly,
+    as ``numpy.percentile(history, percentile)`` does by default.
+
+    The history is a fixed-size circular buffer variable of the last
+    ``history_size`` finite norms plus a counter, so it works in JAX's
+    stateless ``fit`` and is saved with the model. Steps whose gradient norm
+    is not finite are neither recorded nor clipped.
+
+    Args:
+        optimizer: The ``keras.optimizers.Optimizer`` to wrap, or its name.
+        percentile: Percentile of the history to clip to, in ``(0, 100]``;
+            the paper uses 10.
+        history_size: How many recent norms to keep (>= 1). The paper keeps
+            all of them; 10000 float32 values cost 40 kB and one sort a step.
+        name: Optional name of the wrapper.
+        **kwargs: Only for loading configs; see :class:`GradientNormTracker`.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.optimizers import AutoClip
+    >>> optimizer = AutoClip(keras.optimizers.SGD(learning_rate=1.0), percentile=50)
+    >>> w = keras.Variable([0.0])
+    >>> optimizer.apply([keras.ops.convert_to_tensor([1.0])], [w])  # history [1]
+    >>> optimizer.apply([keras.ops.convert_to_tensor([3.0])], [w])  # median 2
+    >>> float(keras.ops.convert_to_numpy(optimizer.gradient_norm))
+    3.0
+    >>> round(float(keras.ops.convert_to_numpy(w)[0]), 4)  # -1 - 2
+    -3.0
+    """
+
+    def __init__(
+        self,
+        optimizer: keras.optimizers.Optimizer | str,
+        percentile: float = 10.0,
+        history_size: int = 10000,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        percentile = check_float(
+            "percentile", percentile, minimum=0.0, maximum=100.0, min_inclusive=False
+        )
+        history_size = check_int("history_size", history_size, minimum=1)
+        super().__init__(optimizer, name=name, **kwargs)
+        self.percentile = percentile
+        self.history_size = history_size
+
+    def build_state(self, var_list: list[Any]) -> dict[str, Any]:
+        """Create the norm history buffer and the count of recorded norms.
+
+        Args:
+            var_list: The trainable variables (unused).
+
+        Returns:
+            ``{"history": ..., "count": ...}``.
+        """
+        del var_list
+        history = self.add_variable(
+            shape=(self.history_size,),
+            dtype="float32",
+            initializer="zeros",
+            aggregation="only_first_replica",
+            name="gradient_norm_history",
+        )
+        count = self.add_variable(
+            shape=(),
+            dtype="int",
+            initializer="zeros",
+            aggregation="only_first_replica",
+            name="gradient_norm_count",
+        )
+        return {"history": history, "count": count}
+
+    def clip_threshold(self, history: Any, count: Any) -> Any:
+        """Linear-interpolation percentile of the filled part of ``history``.
+
+        Args:
+            history: The circular buffer of norms (float32).
+            count: How many norms were ever recorded.
+
+        Returns:
+            The threshold (float32 scalar); ``inf`` while the history is empty.
+        """
+        size = self.history_size
+        n = ops.cast(ops.minimum(ops.cast(count, "int32"), size), "int32")
+        slots = ops.arange(size, dtype="int32")
+        inf = ops.full((size,), float("inf"), dtype="float32")
+        ordered = ops.sort(ops.where(slots < n, history, inf))
+        last = ops.maximum(n - 1, 0)
+        rank = (self.percentile / 100.0) * ops.cast(last, "float32")
+        low = ops.floor(rank)
+        frac = rank - low
+        low_i = ops.minimum(ops.cast(low, "int32"), last)
+        high_i = ops.minimum(low_i + 1, last)
+        v_low = ops.take(ordered, low_i)
+        v_high = ops.take(ordered, high_i)
+        threshold = v_low + frac * (v_high - v_low)
+        return ops.where(n > 0, threshold, float("inf"))
+
+    def transform_gradients(
+        self, grads, trainable_values, trainable_variables, norm, state
+    ):
+        """Record ``norm`` and scale the gradients down to the percentile.
+
+        Args:
+            grads: Raw gradients.
+            trainable_values: Unused.
+            trainable_variables: Unused.
+            norm: Global L2 norm of ``grads`` (float32).
+            state: ``history`` and ``count``.
+
+        Returns:
+            The clipped gradients and the new ``history`` and ``count``.
+        """
+        del trainable_values, trainable_variables
+        history, count = state["history"], state["count"]
+        finite = ops.isfinite(norm)
+        slot = ops.mod(ops.cast(count, "int32"), self.history_size)
+        write = ops.logical_and(
+            ops.equal(ops.arange(self.history_size, dtype="int32"), slot), finite
+        )
+        history = ops.where(write, norm, history)
+        count = count + ops.cast(finite, count.dtype)
+        threshold = self.clip_threshold(history, count)
+        clip = ops.logical_and(finite, norm > threshold)
+        scale = ops.where(clip, threshold / ops.maximum(norm, 1e-12), 1.0)
+        new_grads = [
+            None
+            if g is None
+            else ops.cast(
+                ops.cast(ops.convert_to_tensor(g), "float32") * scale,
+                ops.convert_to_tensor(g).dtype,
+            )
+            for g in grads
+        ]
+        return new_grads, {"history": history, "count": count}
+
+    def get_config(self) -> dict[str, Any]:
+        """Config with the inner optimizer serialized.
+
+        Returns:
+            A JSON-serializable dict.
+        """
+        config = super().get_config()
+        config.update(
+            {"percentile": self.percentile, "history_size": self.history_size}
+        )
+        return config
