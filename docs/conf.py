@@ -40,11 +40,9 @@ napoleon_numpy_docstring = False
 intersphinx_mapping = {}
 nitpicky = False
 
-templates_path = ["_templates"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/**/*.ipynb"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"keras_dlkit {release}"
-html_static_path = ["_static"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
