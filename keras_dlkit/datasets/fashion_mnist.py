@@ -52,13 +52,7 @@ def seed_fashion_mnist(directory: str) -> str:
             members = [f"{DEBIAN_DIR}/{fname}" for fname in FILES]
             files, how = _sources.debian_members(DEBIAN_PACKAGE, members, workdir)
         except _sources.SourceUnavailable as error:
-            try:
-                _download(directory)
-            except Exception as download_error:
-                raise _sources.SourceUnavailable(
-                    f"{error}; download from {ORIGIN} failed: {download_error}"
-                ) from download_error
-            return f"from {ORIGIN}"
+            return _sources.download_instead(error, _download, directory, ORIGIN)
     for member, data in files.items():
         _cache.atomic_write_bytes(
             os.path.join(directory, os.path.basename(member)), data

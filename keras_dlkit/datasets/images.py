@@ -43,14 +43,9 @@ def seed_photos(directory: str) -> str:
                 os.path.join(directory, STARRY_NIGHT), files[DEBIAN_MEMBER]
             )
         except _sources.SourceUnavailable as error:
-            try:
-                _download(directory)
-            except Exception as download_error:
-                raise _sources.SourceUnavailable(
-                    f"{error}; download from {STARRY_NIGHT_URL} failed: "
-                    f"{download_error}"
-                ) from download_error
-            how = f"from {STARRY_NIGHT_URL}"
+            how = _sources.download_instead(
+                error, _download, directory, STARRY_NIGHT_URL
+            )
     return f"starry_night {how}; the others bundled with scikit-image/scikit-learn"
 
 

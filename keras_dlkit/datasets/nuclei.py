@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -32,18 +31,21 @@ def _write(directory: str, members: dict[str, bytes]) -> None:
         _cache.atomic_write_bytes(os.path.join(directory, fname), members[member])
 
 
-def _download(directory: str) -> None:
-    with tempfile.TemporaryDirectory(dir=directory) as workdir:
-        members = _sources.download_members(ARCHIVE, _is_member, workdir)
+def _fetch(directory: str, download_only: bool = False) -> str:
+    members, how = _sources.fetch_members(
+        ARCHIVE, _is_member, directory, download_only=download_only
+    )
     _write(directory, members)
+    return how
+
+
+def _download(directory: str) -> None:
+    _fetch(directory, download_only=True)
 
 
 def seed_nuclei(directory: str) -> str:
     """Write the two ``.tif`` files into ``directory``; say where from."""
-    with tempfile.TemporaryDirectory(dir=directory) as workdir:
-        members, how = _sources.archive_members(ARCHIVE, _is_member, workdir)
-    _write(directory, members)
-    return how
+    return _fetch(directory)
 
 
 @keras_dlkit_export("keras_dlkit.datasets.boxes_from_instance_mask")

