@@ -49,8 +49,10 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     The momentum, cycled inversely to the learning rate (from
     ``max_momentum`` down to ``base_momentum`` at the peak and back up), is
-    given by the pure method :meth:`momentum_at`; applying it to an
-    optimizer (``beta_1`` or ``momentum``) is a callback's job.
+    given by the pure method :meth:`momentum_at`. To train with it, wrap
+    the optimizer in :class:`keras_dlkit.optimizers.ScheduledMomentum`, which
+    uses it as the ``momentum`` of SGD or the ``beta_1`` of Adam / AdamW at
+    every step.
 
     Args:
         max_learning_rate: Peak learning rate (> 0).
@@ -153,8 +155,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         It goes from ``max_momentum`` to ``base_momentum`` in phase 1 and back
         to ``max_momentum`` in phase 2, with the same phases and annealing
         as the learning rate (PyTorch's ``OneCycleLR(cycle_momentum=True)``).
-        Pure: it only computes a value with ``keras.ops``; a callback may
-        write it into an optimizer's ``momentum`` or ``beta_1``.
+        Pure: it only computes a value with ``keras.ops``;
+        :class:`keras_dlkit.optimizers.ScheduledMomentum` applies it to an
+        optimizer's ``momentum`` or ``beta_1``.
 
         Args:
             step: The optimizer step, an integer or a scalar tensor.
