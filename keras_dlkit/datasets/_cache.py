@@ -2,7 +2,8 @@
 
 Every cached data set lives in ``$KERAS_HOME/datasets/<name>/`` (the layout of
 ``keras.datasets``), is written atomically (a temporary file in the same
-folder, then ``os.replace``), and is either seeded by
+folder, synced, then ``os.replace``: ``keras_dlkit.utils._atomic``), and is
+either seeded by
 ``python -m keras_dlkit.datasets seed <name>`` or downloaded on first use
 from its canonical address with ``keras.utils.get_file``.
 """
@@ -17,6 +18,12 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 
 import keras
+
+# The atomic writers live in keras_dlkit.utils._atomic; re-exported here (the
+# redundant aliases mark a re-export) so that ``_cache.atomic_write_bytes`` and
+# ``_cache.atomic_write_text`` keep working.
+from keras_dlkit.utils._atomic import atomic_write_bytes as atomic_write_bytes
+from keras_dlkit.utils._atomic import atomic_write_text as atomic_write_text
 
 SEED_COMMAND = "python -m keras_dlkit.datasets seed"
 
@@ -93,31 +100,6 @@ def import_optional(module: str, pip_name: str | None = None) -> ModuleType:
             f"it with `pip install {package}` or with all data-set packages: "
             "`pip install 'keras-dlkit[data]'`."
         ) from error
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix="." + os.path.basename(path), suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def sha256_of(path: str) -> str:
