@@ -1,3 +1,5 @@
-"""Public `keras_dlkit.training` namespace."""
+"""Public `keras_dlkit.training` namespace: trainer models whose ``fit()`` works on every backend."""
 
-__all__: list[str] = []
+from keras_dlkit.training.gan import GAN
+
+__all__: list[str] = ["GAN"]

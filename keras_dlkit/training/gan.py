@@ -1,0 +1,639 @@
+"""The GAN trainer: a generator and a discriminator trained by plain ``fit()``.
+
+The losses are written once, in ``keras.ops`` (:mod:`keras_dlkit.losses.gan`);
+only the gradient bookkeeping differs per backend, so :class:`GAN` inherits
+its ``train_step`` from a mixin in ``keras_dlkit/training/backends/`` chosen
+when this module is imported (tensorflow: ``GradientTape``; jax: stateless
+``value_and_grad`` on ``fit()``'s state; torch: ``backward``).
+
+Both inner optimizers are held by one ``keras.optimizers.MultiOptimizer``
+that is the trainer's ``optimizer``, so JAX's ``fit()`` (which threads only
+``model.optimizer.variables``) carries both optimizers' slots and step
+counters. Variables are routed to the two optimizers by identity, not by
+path patterns.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.losses import gan as gan_losses
+from keras_dlkit.training.backends import gan_train_step_class
+from keras_dlkit.utils.validation import check_choice, check_float, check_int
+
+LOSSES = ("non_saturating", "hinge", "wgan_gp")
+
+_SEED_KEY = "noise_seed_state"
+_NETWORK_SEED_KEY = "network_seed_state"
+
+_OBJECTIVES = {
+    "non_saturating": (
+        gan_losses.non_saturating_discriminator_loss,
+        gan_losses.non_saturating_generator_loss,
+    ),
+    "hinge": (
+        gan_losses.hinge_discriminator_loss,
+        gan_losses.hinge_generator_loss,
+    ),
+    "wgan_gp": (
+        gan_losses.wasserstein_discriminator_loss,
+        gan_losses.wasserstein_generator_loss,
+    ),
+}
+
+
+def _default_optimizer(loss: str) -> keras.optimizers.Optimizer:
+    if loss == "wgan_gp":  # Gulrajani et al. (2017), Algorithm 1.
+        return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)  # DCGAN
+
+
+def _check_network(name: str, model: Any) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"`{name}` must be a keras.Model (functional or Sequential, built "
+            f"on a keras.Input), got {model!r}."
+        )
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        raise ValueError(
+            f"`{name}` must be a functional or Sequential keras.Model built on "
+            f"a keras.Input (its input and output shapes must be known), got "
+            f"{model!r}."
+        )
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(
+            f"`{name}` must have exactly one input and one output, got "
+            f"{len(inputs)} inputs and {len(outputs)} outputs."
+        )
+    return model
+
+
+def _shapes_match(produced: tuple, expected: tuple) -> bool:
+    if len(produced) != len(expected):
+        return False
+    return all(
+        e is None or p is None or p == e
+        for p, e in zip(produced, expected, strict=True)
+    )
+
+
+class _RouteByIdentity:
+    """MultiOptimizer router: each variable goes to the optimizer that owns it."""
+
+    def __init__(self, groups: list[tuple[list[Any], keras.optimizers.Optimizer]]):
+        self._owner = {}
+        for variables, optimizer in groups:
+            for variable in variables:
+                self._owner[id(variable)] = optimizer
+
+    def __call__(self, variable: Any) -> keras.optimizers.Optimizer:
+        try:
+            return self._owner[id(variable)]
+        except KeyError:
+            raise ValueError(
+                f"Variable {variable.path!r} belongs to neither the generator "
+                "nor the discriminator."
+            ) from None
+
+
+@keras_dlkit_export("keras_dlkit.training.GAN")
+class GAN(gan_train_step_class(), keras.Model):
+    """A generator and a discriminator, trained adversarially by ``fit()``.
+
+    ``fit()`` takes real samples only (a NumPy array, a ``tf.data.Dataset``
+    or a ``keras.utils.PyDataset``; labels a dataset yields are ignored).
+    Each step makes ``discriminator_steps`` discriminator (critic) updates,
+    each on the step's real batch and fresh noise, then one generator update
+    on fresh noise. Noise is ``N(0, 1)`` of shape ``(batch, latent_dim)`` from
+    the trainer's ``seed_generator``, so runs repeat exactly under
+    ``keras.utils.set_random_seed``. The logs hold ``d_loss`` (mean over the
+    step's critic updates, gradient penalty included), ``g_loss`` and, when a
+    penalty is used, ``gradient_penalty`` (unweighted), averaged over the
+    epoch.
+
+    The two optimizers live in ``generator_optimizer`` and
+    ``discriminator_optimizer`` (set learning rates there: the trainer's
+    ``optimizer`` is the ``keras.optimizers.MultiOptimizer`` holding both,
+    whose ``learning_rate`` raises; its ``iterations`` counts ``fit()``
+    steps).
+
+    The generator and the discriminator stay plain Keras models: save, load
+    and call them on their own. The trainer serializes too: ``get_config``
+    holds both networks, ``latent_dim`` and ``seed``; a ``.keras`` file also
+    holds the compile arguments, both optimizers' states and the seed states
+    (noise and the networks' dropout), so a reloaded GAN resumes exactly.
+
+    The discriminator returns logits (no sigmoid) or critic scores, of any
+    shape: losses average over every element. With ``"wgan_gp"`` avoid
+    batch normalization in the critic (the penalty is per sample; the paper
+    uses layer normalization), and note that the Wasserstein loss does not
+    depend on the critic's output bias (its gradient is zero; build the last
+    layer with ``use_bias=False``). Regularization losses of the two
+    networks (``kernel_regularizer``, ``add_loss``) are not added.
+
+    Args:
+        generator: A functional or Sequential ``keras.Model`` mapping
+            ``(batch, latent_dim)`` noise to samples.
+        discriminator: A functional or Sequential ``keras.Model`` mapping
+            samples (the generator's output shape) to logits.
+        latent_dim: Size of the noise vector; ``None`` takes it from the
+            generator's input shape, which must be ``(None, latent_dim)``.
+        seed: Seed of the noise; ``None`` draws one from Python's global RNG
+            (which ``keras.utils.set_random_seed`` seeds).
+        **kwargs: Passed to ``keras.Model`` (for example ``name``).
+
+    Raises:
+        ValueError: If a network is not a single-input, single-output
+            functional model, if ``latent_dim`` is not an integer >= 1 or does
+            not match the generator's input, if the generator's output shape
+            differs from the discriminator's input shape, or if the two
+            networks share variables.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> from keras_dlkit.training import GAN
+    >>> generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    >>> discriminator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> gan = GAN(generator, discriminator, seed=0)
+    >>> gan.compile(loss="hinge")
+    >>> history = gan.fit(np.ones((8, 3), "float32"), batch_size=4, verbose=0)
+    >>> sorted(history.history)
+    ['d_loss', 'g_loss']
+    >>> [int(gan.discriminator_optimizer.iterations), int(gan.generator_optimizer.iterations)]
+    [2, 2]
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        generator = _check_network("generator", generator)
+        discriminator = _check_network("discriminator", discriminator)
+        if generator is discriminator:
+            raise ValueError(
+                "`generator` and `discriminator` must be two different models."
+            )
+        g_input = tuple(generator.inputs[0].shape)
+        if latent_dim is not None:
+            latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+        elif len(g_input) == 2 and g_input[1] is not None:
+            latent_dim = int(g_input[1])
+        if len(g_input) != 2 or latent_dim is None or g_input[1] != latent_dim:
+            raise ValueError(
+                "The generator's input shape must be (None, latent_dim) = "
+                f"(None, {latent_dim}), got {g_input} (`latent_dim`={latent_dim})."
+            )
+        g_output = tuple(generator.outputs[0].shape)[1:]
+        d_input = tuple(discriminator.inputs[0].shape)[1:]
+        if not _shapes_match(g_output, d_input):
+            raise ValueError(
+                f"The generator's output shape {(None, *g_output)} must match the "
+                f"discriminator's input shape {(None, *d_input)}."
+            )
+        shared = {id(v) for v in generator.variables} & {
+            id(v) for v in discriminator.variables
+        }
+        if shared:
+            raise ValueError(
+                f"`generator` and `discriminator` share {len(shared)} variables; "
+                "they must be separate networks."
+            )
+        if seed is not None:
+            seed = check_int("seed", seed)
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="gan_noise_seed")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self.generator_optimizer = None
+        self.discriminator_optimizer = None
+        self.adversarial_loss = None
+        self.gradient_penalty_weight = 0.0
+        self.discriminator_steps = 1
+        self._layout = None
+        self.built = True
+
+    # -- configuration ------------------------------------------------------------
+
+    def compile(
+        self,
+        generator_optimizer: keras.optimizers.Optimizer | str | None = None,
+        discriminator_optimizer: keras.optimizers.Optimizer | str | None = None,
+        loss: str = "non_saturating",
+        gradient_penalty_weight: float | None = None,
+        discriminator_steps: int | None = None,
+        run_eagerly: bool = False,
+        jit_compile: bool | str = "auto",
+        steps_per_execution: int = 1,
+    ) -> None:
+        """Choose the adversarial loss, the two optimizers and the schedule.
+
+        Args:
+            generator_optimizer: Optimizer of the generator. Default:
+                ``Adam(2e-4, beta_1=0.5)`` (DCGAN), or for ``"wgan_gp"``
+                ``Adam(1e-4, beta_1=0.0, beta_2=0.9)`` (WGAN-GP).
+            discriminator_optimizer: Optimizer of the discriminator; same
+                defaults. Must be a different instance from
+                ``generator_optimizer``.
+            loss: ``"non_saturating"`` (logits, binary cross-entropy with the
+                ``-log D`` generator loss), ``"hinge"`` or ``"wgan_gp"``
+                (Wasserstein loss with a gradient penalty).
+            gradient_penalty_weight: Weight of the gradient penalty
+                ``mean((||grad D(x_hat)|| - 1)^2)`` at random interpolates
+                ``x_hat`` of real and generated samples, added to the
+                discriminator loss. Default 10 for ``"wgan_gp"``, 0 (no
+                penalty) otherwise; any loss may use one.
+            discriminator_steps: Discriminator updates per generator update
+                (``n_critic``). Default 5 for ``"wgan_gp"``, else 1.
+            run_eagerly: As in ``keras.Model.compile``.
+            jit_compile: As in ``keras.Model.compile``. On torch it must stay
+                off when a gradient penalty is used (torch.compile has no
+                double backward).
+            steps_per_execution: As in ``keras.Model.compile``.
+
+        Raises:
+            ValueError: On an unknown ``loss``, a negative weight, a
+                ``discriminator_steps`` < 1, an argument that is not an
+                optimizer, the same optimizer for both networks, or an
+                optimizer already built for other variables.
+        """
+        loss = check_choice("loss", loss, LOSSES)
+        if gradient_penalty_weight is None:
+            gradient_penalty_weight = 10.0 if loss == "wgan_gp" else 0.0
+        gradient_penalty_weight = check_float(
+            "gradient_penalty_weight", gradient_penalty_weight, minimum=0.0
+        )
+        if discriminator_steps is None:
+            discriminator_steps = 5 if loss == "wgan_gp" else 1
+        discriminator_steps = check_int(
+            "discriminator_steps", discriminator_steps, minimum=1
+        )
+        if (
+            keras.backend.backend() == "torch"
+            and jit_compile is True
+            and gradient_penalty_weight > 0.0
+        ):
+            raise ValueError(
+                "`jit_compile=True` on torch (torch.compile) cannot take the "
+                "double backward of the gradient penalty; use jit_compile=False "
+                "(the default on torch) or gradient_penalty_weight=0."
+            )
+        g_opt = self._resolve_optimizer(
+            "generator_optimizer", generator_optimizer, loss, self.generator
+        )
+        d_opt = self._resolve_optimizer(
+            "discriminator_optimizer", discriminator_optimizer, loss, self.discriminator
+        )
+        if g_opt is d_opt:
+            raise ValueError(
+                "`generator_optimizer` and `discriminator_optimizer` must be two "
+                "different optimizer instances (each keeps its own slots)."
+            )
+        g_vars = list(self.generator.trainable_variables)
+        d_vars = list(self.discriminator.trainable_variables)
+        # Built here, each on its own network, so their variable order is the
+        # network's (JAX's `stateless_apply` relies on it).
+        g_opt.build(g_vars)
+        d_opt.build(d_vars)
+        optimizer = keras.optimizers.MultiOptimizer(
+            _RouteByIdentity([(g_vars, g_opt), (d_vars, d_opt)]),
+            name="gan_optimizer",
+        )
+        self.generator_optimizer = g_opt
+        self.discriminator_optimizer = d_opt
+        self.adversarial_loss = loss
+        self.gradient_penalty_weight = gradient_penalty_weight
+        self.discriminator_steps = discriminator_steps
+        (self._discriminator_objective_fn, self._generator_objective_fn) = _OBJECTIVES[
+            loss
+        ]
+        super().compile(
+            optimizer=optimizer,
+            run_eagerly=run_eagerly,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            auto_scale_loss=False,
+        )
+        # TensorFlow's fit needs the MultiOptimizer built before the first step.
+        optimizer.build(self.trainable_variables)
+        self._gan_compile_args = {
+            "loss": loss,
+            "gradient_penalty_weight": gradient_penalty_weight,
+            "discriminator_steps": discriminator_steps,
+            "run_eagerly": run_eagerly,
+            "jit_compile": self.jit_compile,
+            "steps_per_execution": steps_per_execution,
+        }
+        self._layout = None
+
+    @staticmethod
+    def _resolve_optimizer(name, optimizer, loss, network):
+        if optimizer is None:
+            return _default_optimizer(loss)
+        if isinstance(optimizer, str):
+            try:
+                optimizer = keras.optimizers.get(optimizer)
+            except ValueError:
+                pass
+        if not isinstance(optimizer, keras.optimizers.Optimizer) or isinstance(
+            optimizer,
+            (keras.optimizers.MultiOptimizer, keras.optimizers.LossScaleOptimizer),
+        ):
+            raise ValueError(
+                f"`{name}` must be a keras.optimizers.Optimizer (not a "
+                "MultiOptimizer or LossScaleOptimizer) or the name of one, got "
+                f"{optimizer!r}."
+            )
+        if optimizer.built:
+            # Keras optimizers keep the variables they were built on here.
+            built_on = getattr(optimizer, "_trainable_variables", [])
+            expected = network.trainable_variables
+            if [id(v) for v in built_on] != [id(v) for v in expected]:
+                raise ValueError(
+                    f"`{name}` was already built for other variables; pass a "
+                    "fresh optimizer."
+                )
+        return optimizer
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        """The loss trackers: ``d_loss``, ``g_loss`` (and ``gradient_penalty``)."""
+        trackers = [self.d_loss_tracker, self.g_loss_tracker]
+        if self._uses_gradient_penalty:
+            trackers.append(self.gradient_penalty_tracker)
+        return trackers
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        """Generate samples from noise of shape ``(batch, latent_dim)``."""
+        return self.generator(inputs, training=training)
+
+    def fit(
+        self, x: Any = None, y: Any = None, **kwargs: Any
+    ) -> keras.callbacks.History:
+        """Train on real samples; ``keras.Model.fit``'s arguments otherwise.
+
+        Args:
+            x: Real samples: an array, a ``tf.data.Dataset`` or a
+                ``keras.utils.PyDataset`` (labels it yields are ignored).
+            y: Must be ``None``: a GAN learns from samples alone.
+            **kwargs: Other ``keras.Model.fit`` arguments, except validation.
+
+        Returns:
+            The ``History``.
+        """
+        if not self.compiled or self.generator_optimizer is None:
+            raise ValueError(
+                "GAN.fit() needs compile() first: call gan.compile() (every "
+                "argument has a default) before fit()."
+            )
+        if y is not None:
+            raise ValueError("`y` must be None: GAN.fit() takes real samples only.")
+        if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
+            raise ValueError(
+                "GAN.fit() does not support `validation_data` or "
+                "`validation_split`: a GAN has no held-out loss to evaluate."
+            )
+        return super().fit(x, **kwargs)
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: a GAN's losses on held-out data are not a score."""
+        raise NotImplementedError(
+            "GAN.evaluate() is not supported; judge samples from "
+            "gan.generator (for example with a FID) instead."
+        )
+
+    # -- pieces the backend train steps share ---------------------------------------
+
+    @property
+    def _uses_gradient_penalty(self) -> bool:
+        return self.gradient_penalty_weight > 0.0
+
+    def _real_batch(self, data: Any) -> Any:
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(x, (list, tuple, dict)):
+            raise ValueError(
+                "GAN.fit() expects batches of real samples (one tensor), got "
+                f"{type(x).__name__}."
+            )
+        x = ops.convert_to_tensor(x)
+        if not keras.backend.is_float_dtype(x.dtype):
+            x = ops.cast(x, "float32")
+        return x
+
+    def _draw_noise(self, batch: Any) -> Any:
+        return keras.random.normal(
+            (batch, self.latent_dim), dtype="float32", seed=self.seed_generator
+        )
+
+    def _draw_critic_noise(self, batch: Any, ndim: int) -> tuple[Any, Any]:
+        """Noise for one critic update and, with a penalty, interpolation weights."""
+        z = self._draw_noise(batch)
+        eps = None
+        if self._uses_gradient_penalty:
+            eps = keras.random.uniform(
+                (batch,) + (1,) * (ndim - 1), dtype="float32", seed=self.seed_generator
+            )
+        return z, eps
+
+    def _draw_generator_noise(self, batch: Any) -> Any:
+        return self._draw_noise(batch)
+
+    @staticmethod
+    def _interpolate(real: Any, fake: Any, eps: Any) -> Any:
+        eps = ops.cast(eps, real.dtype)
+        return eps * real + (1.0 - eps) * fake
+
+    def _discriminator_objective(self, real_logits: Any, fake_logits: Any) -> Any:
+        return self._discriminator_objective_fn(real_logits, fake_logits)
+
+    def _generator_objective(self, fake_logits: Any) -> Any:
+        return self._generator_objective_fn(fake_logits)
+
+    def _record(
+        self, d_losses: list[Any], g_loss: Any, penalties: list[Any], batch: Any
+    ) -> dict[str, Any]:
+        """Update the loss trackers; return the logs."""
+        weight = ops.cast(batch, "float32")
+        self.d_loss_tracker.update_state(
+            ops.mean(ops.stack(d_losses)), sample_weight=weight
+        )
+        self.g_loss_tracker.update_state(g_loss, sample_weight=weight)
+        if self._uses_gradient_penalty:
+            self.gradient_penalty_tracker.update_state(
+                ops.mean(ops.stack(penalties)), sample_weight=weight
+            )
+        return {m.name: m.result() for m in self.metrics}
+
+    def _state_layout(self) -> dict[str, Any]:
+        """Where each network's values sit in ``fit()``'s state lists (JAX)."""
+        if self._layout is not None:
+            return self._layout
+
+        def positions(variables, parts, what):
+            index = {id(v): i for i, v in enumerate(variables)}
+            out = {}
+            for key, part in parts.items():
+                out[key] = [index[id(v)] for v in part]
+            covered = sorted(i for ids in out.values() for i in ids)
+            if covered != list(range(len(variables))):
+                raise RuntimeError(f"Unexpected {what} in the GAN trainer.")
+            return out
+
+        layout = {}
+        layout.update(
+            positions(
+                self.trainable_variables,
+                {
+                    "generator_trainable": self.generator.trainable_variables,
+                    "discriminator_trainable": self.discriminator.trainable_variables,
+                },
+                "trainable variables",
+            )
+        )
+        seed = self.seed_generator.state
+        non_trainable = positions(
+            self.non_trainable_variables,
+            {
+                "generator_non_trainable": self.generator.non_trainable_variables,
+                "discriminator_non_trainable": (
+                    self.discriminator.non_trainable_variables
+                ),
+                "seed": [seed],
+            },
+            "non-trainable variables",
+        )
+        non_trainable["seed"] = non_trainable["seed"][0]
+        layout.update(non_trainable)
+        opt_index = {id(v): i for i, v in enumerate(self.optimizer.variables)}
+        layout["generator_optimizer"] = [
+            opt_index[id(v)] for v in self.generator_optimizer.variables
+        ]
+        layout["discriminator_optimizer"] = [
+            opt_index[id(v)] for v in self.discriminator_optimizer.variables
+        ]
+        layout["step"] = opt_index[id(self.optimizer.iterations)]
+        self._layout = layout
+        return layout
+
+    # -- serialization ---------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """Both networks (serialized), ``latent_dim``, ``seed`` and the name.
+
+        Returns:
+            A JSON-serializable dict.
+        """
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> GAN:
+        """Rebuild the trainer from ``get_config()``.
+
+        Args:
+            config: A dict from ``get_config``.
+            custom_objects: Optional custom objects for the two networks.
+
+        Returns:
+            A new, uncompiled ``GAN``.
+        """
+        config = copy.deepcopy(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+    def _network_seed_states(self) -> list[Any]:
+        """The seed states of the networks' random layers (``Dropout``, ...).
+
+        Keras does not save them with a model; the trainer does, so a reloaded
+        GAN resumes with the same dropout masks too.
+        """
+        weights = {id(v) for v in self.generator.weights + self.discriminator.weights}
+        return [
+            v
+            for v in self.generator.variables + self.discriminator.variables
+            if id(v) not in weights
+        ]
+
+    def save_own_variables(self, store: Any) -> None:
+        """Save the noise seed and the networks' seed states too.
+
+        Args:
+            store: The store ``model.save()`` writes this model's state to.
+        """
+        super().save_own_variables(store)
+        store[_SEED_KEY] = self.seed_generator.state
+        for i, variable in enumerate(self._network_seed_states()):
+            store[f"{_NETWORK_SEED_KEY}_{i}"] = variable
+
+    def load_own_variables(self, store: Any) -> None:
+        """Load what :meth:`save_own_variables` saved.
+
+        Args:
+            store: The store ``keras.saving.load_model`` reads this model's
+                state from.
+        """
+        own = self._trainable_variables + self._non_trainable_variables
+        for i, variable in enumerate(own):
+            variable.assign(store[f"{i}"])
+        if _SEED_KEY in store:
+            self.seed_generator.state.assign(store[_SEED_KEY])
+        for i, variable in enumerate(self._network_seed_states()):
+            key = f"{_NETWORK_SEED_KEY}_{i}"
+            if key in store:
+                variable.assign(store[key])
+
+    def get_compile_config(self) -> dict[str, Any]:
+        """The ``compile()`` arguments, both optimizers serialized.
+
+        Returns:
+            A JSON-serializable dict (empty before ``compile()``).
+        """
+        if not self.compiled or self.generator_optimizer is None:
+            return {}
+        return {
+            "generator_optimizer": keras.optimizers.serialize(self.generator_optimizer),
+            "discriminator_optimizer": keras.optimizers.serialize(
+                self.discriminator_optimizer
+            ),
+            **self._gan_compile_args,
+        }
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile from ``get_compile_config()`` (used when a ``.keras`` file loads).
+
+        Args:
+            config: A dict from ``get_compile_config``.
+        """
+        if not config:
+            return
+        config = copy.deepcopy(config)
+        for key in ("generator_optimizer", "discriminator_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
