@@ -1,0 +1,136 @@
+"""Cost of the training toolkit in ``fit()``, as a ratio of medians.
+
+Two configurations train the same MLP on Fashion-MNIST with the same data,
+batch size and validation set:
+
+* ``plain``: ``keras.optimizers.SGD(0.05, momentum=0.9)`` and no callback;
+* ``toolkit``: the same SGD with a :class:`keras_dlkit.schedules.OneCycle`
+  learning rate, wrapped in
+  :class:`keras_dlkit.optimizers.AdaptiveGradientClipping`, and a
+  :class:`keras_dlkit.callbacks.BestKCheckpoint` writing its ``.keras`` files
+  (atomically, with the manifest) after every epoch.
+
+Each round builds both models afresh and alternates them, so drift in machine
+load hits both alike. The time of an epoch (training steps, validation and
+the callbacks' epoch-end work) is measured by a callback; the first epoch of
+each fit (tracing and compilation) is left out. The figure is the median
+step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
+
+    KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py --rounds 5
+
+Target (issue 3): ratio <= 1.05.
+"""
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+import keras
+import numpy as np
+
+from keras_dlkit.callbacks import BestKCheckpoint
+from keras_dlkit.datasets import load_fashion_mnist
+from keras_dlkit.models import mlp
+from keras_dlkit.optimizers import AdaptiveGradientClipping
+from keras_dlkit.schedules import OneCycle
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of each epoch, from its first batch to the end of its callbacks."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # Appended last (see `fit_once`), so the checkpoint's work is included.
+        self.times.append(time.perf_counter() - self._start)
+
+
+def build(units):
+    return mlp(
+        input_shape=(784,),
+        hidden_units=units,
+        num_classes=10,
+        activation="relu",
+    )
+
+
+def fit_once(config, data, args, directory):
+    (x, y), validation = data
+    keras.utils.set_random_seed(0)
+    model = build(args.units)
+    steps = int(np.ceil(len(x) / args.batch_size))
+    callbacks = []
+    if config == "plain":
+        optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
+    else:
+        schedule = OneCycle(0.05, total_steps=steps * args.epochs)
+        optimizer = AdaptiveGradientClipping(
+            keras.optimizers.SGD(schedule, momentum=0.9), clip_factor=0.01
+        )
+        callbacks.append(BestKCheckpoint(directory, monitor="val_loss", k=2))
+    timer = EpochTimer()
+    callbacks.append(timer)
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        x,
+        y,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    return [t / steps for t in timer.times[1:]]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--train", type=int, default=60000)
+    parser.add_argument("--units", type=int, nargs="+", default=[512, 512])
+    args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    if args.epochs < 2:
+        parser.error(
+            f"--epochs must be >= 2 (the first is left out), got {args.epochs}"
+        )
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    x_train = x_train[: args.train].reshape(-1, 784).astype("float32") / 255.0
+    x_test = x_test.reshape(-1, 784).astype("float32") / 255.0
+    data = ((x_train, y_train[: args.train]), (x_test, y_test))
+    samples = {"plain": [], "toolkit": []}
+    for _ in range(args.rounds):
+        for config in samples:
+            with tempfile.TemporaryDirectory() as directory:
+                samples[config] += fit_once(config, data, args, directory)
+    anchor = statistics.median(samples["plain"])
+    backend = keras.backend.backend()
+    print(
+        f"backend={backend} rounds={args.rounds} epochs={args.epochs} "
+        f"batch={args.batch_size} train={len(x_train)} units={args.units} "
+        f"cpus={os.cpu_count()}"
+    )
+    for config, values in samples.items():
+        median = statistics.median(values)
+        print(
+            f"{config:8s} median step {1000 * median:7.3f} ms "
+            f"(n={len(values)})   ratio {median / anchor:5.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
