@@ -57,6 +57,7 @@ docs-clean:  ## Remove the built site and executed gallery
 
 bench: install  ## Run the benchmarks (ratios of medians against the anchors)
 	$(PY) benchmarks/import_time.py
+	$(PY) benchmarks/training_overhead.py
 
 clean: docs-clean  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
