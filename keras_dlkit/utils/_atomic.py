@@ -118,21 +118,12 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         path: Destination file; its folder is created if needed.
         data: The complete new content.
     """
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = _temporary_path(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    fsync_directory(directory)
+
+    atomic_write(path, write)
 
 
 def atomic_write_text(path: str, text: str) -> None:
