@@ -1,10 +1,10 @@
 """Backend-specific training steps (the only place framework imports are allowed).
 
-Each ``*_gan.py`` module holds the ``train_step`` of
-:class:`keras_dlkit.training.GAN` for one backend. Only the module of the
-active backend is imported (by :func:`gan_train_step_class`, when
-``keras_dlkit.training`` is imported), so no framework is loaded beyond the
-one Keras itself already runs on.
+Each ``<backend>_<trainer>.py`` module holds the ``train_step`` of one
+trainer for one backend (``tensorflow_gan.py`` is the GAN's step on
+TensorFlow). Only the module of the active backend is imported (by
+:func:`train_step_class`, when the trainer's module is imported), so no
+framework is loaded beyond the one Keras itself already runs on.
 """
 
 from __future__ import annotations
@@ -13,15 +13,24 @@ import importlib
 
 import keras
 
-_GAN_MODULES = {
-    "tensorflow": ("keras_dlkit.training.backends.tensorflow_gan", "TensorFlowGANStep"),
-    "jax": ("keras_dlkit.training.backends.jax_gan", "JaxGANStep"),
-    "torch": ("keras_dlkit.training.backends.torch_gan", "TorchGANStep"),
+#: ``trainer -> backend -> (module, class)``. A trainer with a backend step
+#: adds one row here and one module per backend.
+_STEP_CLASSES = {
+    "gan": {
+        "tensorflow": ("tensorflow_gan", "TensorFlowGANStep"),
+        "jax": ("jax_gan", "JaxGANStep"),
+        "torch": ("torch_gan", "TorchGANStep"),
+    },
+    "cyclegan": {
+        "tensorflow": ("tensorflow_cyclegan", "TensorFlowCycleGANStep"),
+        "jax": ("jax_cyclegan", "JaxCycleGANStep"),
+        "torch": ("torch_cyclegan", "TorchCycleGANStep"),
+    },
 }
 
 
-class UnsupportedBackendGANStep:
-    """Stand-in ``train_step`` for backends without a GAN step (numpy, openvino)."""
+class UnsupportedBackendStep:
+    """Stand-in ``train_step`` for backends without a trainer step (numpy, openvino)."""
 
     def train_step(self, *args, **kwargs):
         raise NotImplementedError(
@@ -30,10 +39,16 @@ class UnsupportedBackendGANStep:
         )
 
 
+def train_step_class(trainer: str) -> type:
+    """The ``train_step`` mixin of ``trainer`` (``"gan"``, ...) for the active backend."""
+    entry = _STEP_CLASSES[trainer].get(keras.backend.backend())
+    if entry is None:
+        return UnsupportedBackendStep
+    module_name, class_name = entry
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)
+
+
 def gan_train_step_class() -> type:
     """The ``train_step`` mixin of the GAN trainer for the active backend."""
-    entry = _GAN_MODULES.get(keras.backend.backend())
-    if entry is None:
-        return UnsupportedBackendGANStep
-    module_name, class_name = entry
-    return getattr(importlib.import_module(module_name), class_name)
+    return train_step_class("gan")

@@ -1,0 +1,172 @@
+"""What every CNN builder shares: argument checks, the classification head, weights.
+
+Every builder of the CNN family takes ``input_shape``, ``num_classes``,
+``include_top``, ``pooling``, ``classifier_activation`` and ``weights`` with
+the meaning they have in ``keras.applications``, validates them with
+:func:`check_cnn_arguments`, ends with :func:`classification_head` and
+finishes with :func:`load_cnn_weights`.
+
+Stage outputs are layers named ``"stem"`` and ``"stage_1"``, ``"stage_2"``,
+... (see :mod:`keras_dlkit.models.features`), so
+:func:`keras_dlkit.models.feature_extractor` finds them by name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from keras_dlkit.utils.validation import check_choice, check_int, check_shape
+
+POOLINGS = (None, "avg", "max")
+
+
+def check_cnn_arguments(
+    input_shape: Sequence[int | None],
+    num_classes: int,
+    include_top: bool,
+    pooling: str | None,
+    classifier_activation: Any,
+    weights: str | None,
+    *,
+    min_size: int,
+    fixed_size: tuple[int, int] | None = None,
+) -> tuple[int | None, ...]:
+    """Validate the arguments every CNN builder shares.
+
+    Args:
+        input_shape: ``(height, width, channels)``; height and width may be
+            ``None`` when ``include_top`` is False or the head is
+            convolutional.
+        num_classes: Classes of the head, >= 1 when ``include_top``.
+        include_top: Whether the model ends with the classifier.
+        pooling: ``None``, ``"avg"`` or ``"max"`` (used when not
+            ``include_top``).
+        classifier_activation: Activation of the head, any identifier of
+            ``keras.activations.get`` or ``None``.
+        weights: ``None``, ``"imagenet"`` or the path of a weights file.
+        min_size: Smallest height and width the network accepts (its total
+            stride, or more where valid convolutions shrink the map).
+        fixed_size: A fixed ``(height, width)`` the top requires (a flatten
+            head), checked when ``include_top``.
+
+    Returns:
+        ``input_shape`` as a tuple.
+
+    Raises:
+        ValueError: Naming the argument, its value and what is allowed.
+    """
+    input_shape = check_shape("input_shape", input_shape, ndim=3, allow_none=True)
+    if input_shape[2] is None:
+        raise ValueError(
+            "`input_shape` must give the number of channels, got "
+            f"{input_shape} (channels last)."
+        )
+    if not isinstance(include_top, bool):
+        raise ValueError(f"`include_top` must be True or False, got {include_top!r}.")
+    if include_top:
+        check_int("num_classes", num_classes, minimum=1)
+    check_choice("pooling", pooling, POOLINGS)
+    if classifier_activation is not None:
+        try:
+            keras.activations.get(classifier_activation)
+        except (ValueError, TypeError):
+            raise ValueError(
+                "`classifier_activation` must be None or a Keras activation "
+                f"identifier, got {classifier_activation!r}."
+            ) from None
+    for size in input_shape[:2]:
+        if size is not None and size < min_size:
+            raise ValueError(
+                f"`input_shape` {input_shape} is too small: height and width must "
+                f"be at least {min_size} for this network (its total stride)."
+            )
+    if include_top and fixed_size is not None and tuple(input_shape[:2]) != fixed_size:
+        raise ValueError(
+            f"`input_shape` must be {(*fixed_size, input_shape[2])} when "
+            f"`include_top=True` (the head flattens a fixed-size map), got "
+            f"{input_shape}. Use include_top=False for other sizes."
+        )
+    if weights is not None and not isinstance(weights, str | os.PathLike):
+        raise ValueError(
+            f"`weights` must be None, 'imagenet' or the path of a weights file, "
+            f"got {weights!r}."
+        )
+    return input_shape
+
+
+def classification_head(
+    x: Any,
+    *,
+    include_top: bool,
+    num_classes: int,
+    pooling: str | None,
+    classifier_activation: Any,
+    dropout: float = 0.0,
+) -> Any:
+    """Global pooling and the dense classifier, as ``keras.applications`` ends.
+
+    With ``include_top`` the map is average-pooled (layer ``"avg_pool"``),
+    optionally dropped out (``"top_dropout"``) and classified by a ``Dense``
+    named ``"predictions"``. Without it, ``pooling`` selects ``"avg_pool"``,
+    ``"max_pool"`` or no pooling.
+    """
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(dropout, name="top_dropout")(x)
+        return keras.layers.Dense(
+            num_classes, activation=classifier_activation, name="predictions"
+        )(x)
+    if pooling == "avg":
+        return keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pooling == "max":
+        return keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return x
+
+
+def load_cnn_weights(
+    model: keras.Model,
+    weights: str | os.PathLike | None,
+    application: str | None,
+    application_kwargs: dict[str, Any] | None = None,
+) -> keras.Model:
+    """Load ``weights`` into ``model``: ``None``, ``"imagenet"`` or a file.
+
+    ``"imagenet"`` builds ``keras.applications.<application>`` with ImageNet
+    weights (downloaded by Keras, so it needs internet once), converts it with
+    :func:`keras_dlkit.models.from_keras_applications` and copies the weights
+    into ``model``. A path loads a ``.weights.h5`` file or the weights of a
+    ``.keras`` file.
+    """
+    if weights is None:
+        return model
+    weights = os.fspath(weights)
+    if weights == "imagenet":
+        if application is None:
+            raise ValueError(
+                f"`weights`='imagenet' is not available for {model.name!r}: "
+                "keras.applications has no such model. Use None or a file path."
+            )
+        from keras_dlkit.models.interop import from_keras_applications
+
+        source = getattr(keras.applications, application)(
+            weights="imagenet", **(application_kwargs or {})
+        )
+        converted = from_keras_applications(source)
+        model.set_weights(converted.get_weights())
+        return model
+    if not os.path.exists(weights):
+        raise ValueError(
+            f"`weights` must be None, 'imagenet' or the path of an existing "
+            f"weights file, got {weights!r} (no such file)."
+        )
+    if weights.endswith(".keras"):
+        saved = keras.saving.load_model(weights, compile=False)
+        model.set_weights(saved.get_weights())
+    else:
+        model.load_weights(weights)
+    return model
