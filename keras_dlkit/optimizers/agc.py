@@ -139,22 +139,56 @@ class AdaptiveGradientClipping(GradientNormTracker):
             The clipped gradients and the unchanged state.
         """
         del norm
-        new_grads = []
+        new_grads = [
+            self._clip_one(grad, value, variable)[0]
+            for grad, value, variable in zip(
+                grads, trainable_values, trainable_variables, strict=True
+            )
+        ]
+        return new_grads, dict(state)
+
+    def _clip_one(self, grad: Any, value: Any, variable: Any) -> tuple[Any, Any]:
+        """One clipped gradient, and the sum of squares of the raw gradient."""
+        if grad is None:
+            return None, None
+        grad = ops.convert_to_tensor(grad)
+        g32 = ops.cast(grad, "float32")
+        if len(g32.shape) <= 1:
+            squares = ops.sum(ops.square(g32))
+            total = squares
+        else:
+            axes = tuple(range(len(g32.shape) - 1))
+            squares = ops.sum(ops.square(g32), axis=axes, keepdims=True)
+            total = ops.sum(squares)
+        if self._is_excluded(variable):
+            return grad, total
+        grad_norm = ops.sqrt(squares)
+        max_norm = self.clip_factor * ops.maximum(unitwise_norm(value), self.eps)
+        # A per-unit factor (exactly 1 where the unit is not clipped), so the
+        # gradient is read once more, not twice.
+        scale = ops.where(
+            grad_norm > max_norm, max_norm / ops.maximum(grad_norm, 1e-6), 1.0
+        )
+        return ops.cast(g32 * scale, grad.dtype), total
+
+    def _transform(self, grads, trainable_values, trainable_variables, state):
+        # The global norm is the root of the per-unit sums of squares the
+        # clipping computes anyway: one pass over the gradients fewer than
+        # the base class's separate `global_norm`.
+        new_grads, totals = [], []
         for grad, value, variable in zip(
             grads, trainable_values, trainable_variables, strict=True
         ):
-            if grad is None or self._is_excluded(variable):
-                new_grads.append(grad)
-                continue
-            grad = ops.convert_to_tensor(grad)
-            g32 = ops.cast(grad, "float32")
-            max_norm = self.clip_factor * ops.maximum(unitwise_norm(value), self.eps)
-            grad_norm = unitwise_norm(g32)
-            clipped = g32 * (max_norm / ops.maximum(grad_norm, 1e-6))
-            new_grads.append(
-                ops.cast(ops.where(grad_norm > max_norm, clipped, g32), grad.dtype)
-            )
-        return new_grads, dict(state)
+            new_grad, total = self._clip_one(grad, value, variable)
+            new_grads.append(new_grad)
+            if total is not None:
+                totals.append(total)
+        norm = (
+            ops.sqrt(ops.sum(ops.stack(totals)))
+            if totals
+            else ops.zeros((), dtype="float32")
+        )
+        return new_grads, {**state, "gradient_norm": norm}
 
     def get_config(self) -> dict[str, Any]:
         """Config with the inner optimizer serialized.
