@@ -434,10 +434,11 @@ def test_trainer_round_trip_resumes_exactly(tmp_path):
     assert int(ops.convert_to_numpy(loaded.discriminator_optimizer.iterations)) == 4
     loaded.fit(x, epochs=1, **fit)
     # Exact on jax and torch. TensorFlow's CPU kernels are not bitwise
-    # reproducible from one freshly traced train function to the next: one CI
-    # run differed by 2e-10 (one float32 ulp) after the wgan_gp double
-    # backward. A real resume bug (lost slots, a replayed seed) moves the
-    # weights by far more than this tolerance.
+    # reproducible from one freshly traced train function to the next: CI runs
+    # saw differences from one float32 ulp up to 2e-7 on an Adam second moment
+    # of 7e-6, after the wgan_gp double backward. So on TensorFlow each
+    # variable must agree to 0.1% of its own largest entry. A real resume bug
+    # (lost slots, a replayed seed) moves a variable by the order of its size.
     exact = keras.backend.backend() != "tensorflow"
     for a, b in zip(
         snapshot(straight.variables), snapshot(loaded.variables), strict=True
@@ -445,7 +446,8 @@ def test_trainer_round_trip_resumes_exactly(tmp_path):
         if exact:
             np.testing.assert_array_equal(a, b)
         else:
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
+            scale = float(np.max(np.abs(b))) if np.size(b) else 0.0
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-3 * scale + 1e-10)
 
 
 def test_get_config_round_trip_without_a_file():
