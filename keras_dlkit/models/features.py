@@ -117,8 +117,11 @@ def feature_extractor(
     >>> x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
     >>> x = keras.layers.Conv2D(16, 3, strides=2, padding="same", name="stage_1")(x)
     >>> features = feature_extractor(keras.Model(inputs, x))
-    >>> {k: tuple(v.shape) for k, v in features(keras.ops.zeros((1, 32, 32, 3))).items()}
-    {'stem': (1, 16, 16, 8), 'stage_1': (1, 8, 8, 16)}
+    >>> maps = features(keras.ops.zeros((1, 32, 32, 3)))
+    >>> sorted(maps)
+    ['stage_1', 'stem']
+    >>> tuple(maps["stem"].shape), tuple(maps["stage_1"].shape)
+    ((1, 16, 16, 8), (1, 8, 8, 16))
     """
     layers = {layer.name: layer for layer in _stage_layers(model)}
     if stages is None:
