@@ -1,3 +1,31 @@
 """Public `keras_dlkit.blocks` namespace."""
 
-__all__: list[str] = []
+from keras_dlkit.blocks.basic_block import BasicBlock
+from keras_dlkit.blocks.bottleneck_block import BottleneckBlock
+from keras_dlkit.blocks.conv_norm_act import ConvNormAct
+from keras_dlkit.blocks.fused_mbconv import FusedMBConv
+from keras_dlkit.blocks.inception_module import InceptionModule
+from keras_dlkit.blocks.inception_v3 import (
+    InceptionA,
+    InceptionB,
+    InceptionC,
+    InceptionD,
+    InceptionE,
+)
+from keras_dlkit.blocks.mbconv import MBConv
+from keras_dlkit.blocks.vgg_stage import VGGStage
+
+__all__: list[str] = [
+    "BasicBlock",
+    "BottleneckBlock",
+    "ConvNormAct",
+    "FusedMBConv",
+    "InceptionA",
+    "InceptionB",
+    "InceptionC",
+    "InceptionD",
+    "InceptionE",
+    "InceptionModule",
+    "MBConv",
+    "VGGStage",
+]
