@@ -67,8 +67,8 @@ def from_keras_applications(source_model: keras.Model) -> keras.Model:
 
     Supported sources (``keras.applications`` constructors, any
     ``include_top``/``pooling``/``input_shape``): see
-    ``keras_dlkit.models.interop.convertible_names()``. The converters
-    arrive with the CNN builders (ResNet, VGG, Inception, EfficientNet).
+    ``keras_dlkit.models.interop.convertible_names()``; at least ResNet50,
+    ResNet50V2, VGG16, InceptionV3 and EfficientNetB0.
 
     Args:
         source_model: A model made by a ``keras.applications`` constructor.
@@ -85,12 +85,11 @@ def from_keras_applications(source_model: keras.Model) -> keras.Model:
 
     >>> import keras
     >>> from keras_dlkit.models import from_keras_applications
-    >>> source = keras.applications.MobileNetV2(
+    >>> source = keras.applications.VGG16(
     ...     weights=None, include_top=False, input_shape=(32, 32, 3))
-    >>> from_keras_applications(source)
-    Traceback (most recent call last):
-    ...
-    ValueError: `source_model` 'mobilenetv2_1.00_32' is not a supported keras.applications model; supported: [...].
+    >>> ours = from_keras_applications(source)
+    >>> ours.count_params() == source.count_params()
+    True
     """
     if not isinstance(source_model, keras.Model):
         raise ValueError(
