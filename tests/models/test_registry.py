@@ -103,7 +103,34 @@ def _check_generative(name):
         assert model.count_params() > 0
 
 
-@pytest.mark.parametrize("name", list_models())
+# Deeper variants of a builder at the same thumbnail test configuration run
+# the code path of their shallower sibling again (ResNet-101 and -152 are
+# ResNet-50 with more blocks; EfficientNet-B1..B7 are B0 with other
+# coefficients, overridden by the thumbnail). Building them costs minutes on
+# JAX, which compiles per weight shape, so they run in the `large` set (once,
+# on TensorFlow, in CI); their siblings run on every backend.
+_SIBLING_COVERED = {
+    "resnet101",
+    "resnet152",
+    "resnet101v2",
+    "resnet152v2",
+    *(f"efficientnet_b{i}" for i in range(1, 8)),
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "vgg13_bn",
+    "vgg16_bn",
+    "vgg19_bn",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.large) if n in _SIBLING_COVERED else n
+        for n in list_models()
+    ],
+)
 def test_registered_model(name):
     if get_model_entry(name).family == "generative":
         # Trainers: their own tests run fit() on every backend.
