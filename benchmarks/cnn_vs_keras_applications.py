@@ -1,0 +1,186 @@
+"""Our CNN builders against ``keras.applications``: training-step time and peak memory.
+
+For each pair (our ``resnet50`` against ``keras.applications.ResNet50``, our
+``efficientnet_b0`` against ``keras.applications.EfficientNetB0``) both
+models are built with random weights for the same input size and classes,
+compiled with the same SGD optimizer and loss, and trained with
+``train_on_batch`` on the same random batch.
+
+* **Step time**: one process holds all the models. Each is warmed up first
+  (tracing and compilation, left out), then the rounds alternate ours and
+  theirs, timing ``--steps`` consecutive steps each, so drift in machine load
+  hits both alike. The figure is the median step time, and the ratio ours
+  over theirs of the medians.
+* **Peak memory**: one fresh subprocess per model builds it, trains
+  ``--steps`` steps and reports its resident-set high-water mark
+  (``ru_maxrss``) and its RSS before building, so the figure includes the
+  framework's own allocations (``tracemalloc`` does not see TensorFlow's or
+  JAX's native buffers). Both the peak and the growth above the
+  pre-build baseline are printed with their ratios. Linux reports kilobytes.
+
+Run:
+
+    KERAS_BACKEND=tensorflow python benchmarks/cnn_vs_keras_applications.py --rounds 5
+    KERAS_BACKEND=jax python benchmarks/cnn_vs_keras_applications.py --rounds 5
+
+Target (issue 4): ratios <= 1.00.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+
+import keras_dlkit.models as ours
+
+PAIRS = {
+    "resnet50": ("resnet50", "ResNet50"),
+    "efficientnet_b0": ("efficientnet_b0", "EfficientNetB0"),
+}
+
+
+def build(model, implementation, args):
+    """One model of a pair, compiled; ``implementation`` is 'ours' or 'keras'."""
+    keras.utils.set_random_seed(0)
+    mine, theirs = PAIRS[model]
+    shape = (args.size, args.size, 3)
+    if implementation == "ours":
+        network = getattr(ours, mine)(input_shape=shape, num_classes=args.classes)
+    else:
+        network = getattr(keras.applications, theirs)(
+            weights=None, input_shape=shape, classes=args.classes
+        )
+    network.compile(
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+    )
+    return network
+
+
+def batch(args):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, size=(args.batch_size, args.size, args.size, 3))
+    y = rng.integers(0, args.classes, size=(args.batch_size,))
+    return x.astype("float32"), y
+
+
+def timed_steps(network, data, steps):
+    x, y = data
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        network.train_on_batch(x, y)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def rss_kb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def child(args):
+    """Build one model, train, print the memory figures as JSON."""
+    base = rss_kb()
+    network = build(args.child_model, args.child_impl, args)
+    data = batch(args)
+    timed_steps(network, data, args.warmup + args.steps)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"base_kb": base, "peak_kb": peak}))
+
+
+def memory(model, implementation, args):
+    command = [
+        sys.executable,
+        __file__,
+        "--child-model",
+        model,
+        "--child-impl",
+        implementation,
+        *[f"--{k.replace('_', '-')}={v}" for k, v in _shared(args).items()],
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _shared(args):
+    return {
+        "size": args.size,
+        "batch_size": args.batch_size,
+        "classes": args.classes,
+        "steps": args.steps,
+        "warmup": args.warmup,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", nargs="+", default=list(PAIRS), choices=PAIRS)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--classes", type=int, default=1000)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--child-model", help=argparse.SUPPRESS)
+    parser.add_argument("--child-impl", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_model:
+        return child(args)
+    if args.rounds < 1 or args.steps < 1:
+        parser.error("--rounds and --steps must be >= 1")
+    models = [m for m in args.models if hasattr(ours, PAIRS[m][0])]
+    missing = sorted(set(args.models) - set(models))
+    data = batch(args)
+    networks = {}
+    for model in models:
+        for implementation in ("ours", "keras"):
+            network = build(model, implementation, args)
+            timed_steps(network, data, args.warmup)  # Tracing, compilation.
+            networks[model, implementation] = network
+    samples = {key: [] for key in networks}
+    for _ in range(args.rounds):
+        for key, network in networks.items():
+            samples[key] += timed_steps(network, data, args.steps)
+    print(
+        f"backend={keras.backend.backend()} rounds={args.rounds} steps={args.steps} "
+        f"warmup={args.warmup} batch={args.batch_size} input={args.size}x"
+        f"{args.size}x3 classes={args.classes} cpus={os.cpu_count()}"
+    )
+    if missing:
+        print(f"skipped (no builder yet): {missing}")
+    for model in models:
+        medians = {
+            impl: statistics.median(samples[model, impl]) for impl in ("ours", "keras")
+        }
+        print(
+            f"{model:16s} step  ours {1000 * medians['ours']:8.1f} ms  keras "
+            f"{1000 * medians['keras']:8.1f} ms  ratio "
+            f"{medians['ours'] / medians['keras']:5.3f} (n={args.rounds * args.steps})"
+        )
+        if args.no_memory:
+            continue
+        figures = {impl: memory(model, impl, args) for impl in ("ours", "keras")}
+        peak = {k: v["peak_kb"] / 1024 for k, v in figures.items()}
+        grown = {k: (v["peak_kb"] - v["base_kb"]) / 1024 for k, v in figures.items()}
+        print(
+            f"{model:16s} peak  ours {peak['ours']:8.0f} MB  keras "
+            f"{peak['keras']:8.0f} MB  ratio {peak['ours'] / peak['keras']:5.3f}"
+            f"   growth ours {grown['ours']:6.0f} MB keras {grown['keras']:6.0f} MB"
+            f" ratio {grown['ours'] / grown['keras']:5.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
