@@ -102,10 +102,13 @@ def test_published_counts():
     from keras_dlkit.models import efficientnet_b0, googlenet, inception_v3
 
     # EfficientNet-B0: 0.39 G (Tan & Le, Table 2); GoogLeNet 1.50 G and
-    # Inception-v3 5.71 G (torchvision's model tables), in MACs.
-    expected = {efficientnet_b0: 0.39e9, googlenet: 1.50e9, inception_v3: 5.71e9}
-    for builder, macs in expected.items():
+    # Inception-v3 5.71 G (torchvision's model tables), in MACs. The tables
+    # round to two decimals, so that is the precision compared (0.39 G covers
+    # 0.385 to 0.395 G: a relative tolerance of 1% would not).
+    expected = {efficientnet_b0: 0.39, googlenet: 1.50, inception_v3: 5.71}
+    for builder, giga_macs in expected.items():
         with keras.StatelessScope(initialize_variables=False):
             model = builder()
-        assert abs(count_flops(model) / macs - 1) < 0.01, builder.__name__
+        counted = count_flops(model) / 1e9
+        assert round(counted, 2) == giga_macs, (builder.__name__, counted)
     keras.utils.clear_session()
