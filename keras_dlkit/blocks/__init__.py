@@ -3,6 +3,8 @@
 from keras_dlkit.blocks.basic_block import BasicBlock
 from keras_dlkit.blocks.bottleneck_block import BottleneckBlock
 from keras_dlkit.blocks.conv_norm_act import ConvNormAct
+from keras_dlkit.blocks.cyclegan_resnet_block import CycleGANResidualBlock
+from keras_dlkit.blocks.detection_head import DetectionHead
 from keras_dlkit.blocks.fused_mbconv import FusedMBConv
 from keras_dlkit.blocks.inception_module import InceptionModule
 from keras_dlkit.blocks.inception_v3 import (
@@ -13,12 +15,16 @@ from keras_dlkit.blocks.inception_v3 import (
     InceptionE,
 )
 from keras_dlkit.blocks.mbconv import MBConv
+from keras_dlkit.blocks.stylegan_synthesis_block import StyleGANSynthesisBlock
+from keras_dlkit.blocks.unet import UNetDown, UNetUp
 from keras_dlkit.blocks.vgg_stage import VGGStage
 
 __all__: list[str] = [
     "BasicBlock",
     "BottleneckBlock",
     "ConvNormAct",
+    "CycleGANResidualBlock",
+    "DetectionHead",
     "FusedMBConv",
     "InceptionA",
     "InceptionB",
@@ -27,5 +33,8 @@ __all__: list[str] = [
     "InceptionE",
     "InceptionModule",
     "MBConv",
+    "StyleGANSynthesisBlock",
+    "UNetDown",
+    "UNetUp",
     "VGGStage",
 ]

@@ -1,9 +1,31 @@
 """Public `keras_dlkit.layers` namespace."""
 
+from keras_dlkit.layers.adain import AdaIN
 from keras_dlkit.layers.drop_path import DropPath
+from keras_dlkit.layers.equalized_conv2d import EqualizedConv2D
+from keras_dlkit.layers.equalized_dense import EqualizedDense
+from keras_dlkit.layers.kl_sparsity import KLSparsityRegularization
+from keras_dlkit.layers.minibatch_std_dev import MinibatchStdDev
+from keras_dlkit.layers.mixing_latent import MixingLatent
+from keras_dlkit.layers.modulated_conv2d import ModulatedConv2D
+from keras_dlkit.layers.noise_injection import NoiseInjection
+from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
+from keras_dlkit.layers.sampling import VAESampling
 from keras_dlkit.layers.squeeze_excite import SqueezeExcite
+from keras_dlkit.layers.style_mixing import StyleMixing
 
 __all__: list[str] = [
+    "AdaIN",
     "DropPath",
+    "EqualizedConv2D",
+    "EqualizedDense",
+    "KLSparsityRegularization",
+    "MinibatchStdDev",
+    "MixingLatent",
+    "ModulatedConv2D",
+    "NoiseInjection",
+    "ReflectionPadding2D",
     "SqueezeExcite",
+    "StyleMixing",
+    "VAESampling",
 ]

@@ -12,7 +12,9 @@ scalar. The non-saturating losses use ``softplus``, which is
   ``D = mean(relu(1 - real)) + mean(relu(1 + fake))``, ``G = -mean(fake)``;
 - Wasserstein (Arjovsky et al., 2017): ``D = mean(fake) - mean(real)``,
   ``G = -mean(fake)``, with :func:`gradient_penalty` (Gulrajani et al., 2017)
-  added to ``D`` for WGAN-GP.
+  added to ``D`` for WGAN-GP;
+- R1 (Mescheder et al., 2018): :func:`r1_penalty`, the squared gradient norm
+  of ``D`` on real samples, added to ``D`` as ``gamma / 2 * r1``.
 
 The discriminator losses are the *sum* of the real and the fake term, as in
 the papers' objectives (some code reports their average, half of this).
@@ -217,3 +219,43 @@ def gradient_penalty(gradients: Any, target: float = 1.0) -> Any:
     axes = tuple(range(1, len(gradients.shape)))
     norms = ops.sqrt(ops.sum(ops.square(gradients), axis=axes) + 1e-12)
     return ops.mean(ops.square(norms - target))
+
+
+@keras_dlkit_export("keras_dlkit.losses.r1_penalty")
+def r1_penalty(gradients: Any) -> Any:
+    """The R1 penalty ``mean(||g_i||_2^2)`` over the batch (Mescheder et al., 2018).
+
+    ``gradients`` holds, for each *real* sample ``i``, the gradient of the
+    discriminator's output (summed over its elements) with respect to that
+    sample. The discriminator loss adds ``gamma / 2`` times this value, which
+    pushes the discriminator's gradient toward zero on the data (the
+    regularizer StyleGAN uses). The trainer
+    :class:`keras_dlkit.training.GAN` computes the gradients on every backend
+    (``compile(r1_penalty_weight=gamma)``).
+
+    Args:
+        gradients: Per-sample gradients, shape ``(batch, ...)`` with at
+            least 2 dimensions.
+
+    Returns:
+        A float32 scalar: the unweighted mean squared norm.
+
+    Raises:
+        ValueError: If ``gradients`` has fewer than 2 dimensions.
+
+    Example:
+
+    >>> from keras import ops
+    >>> from keras_dlkit.losses import r1_penalty
+    >>> penalty = r1_penalty([[3.0, 4.0], [0.6, 0.8]])  # squared norms 25 and 1
+    >>> round(float(ops.convert_to_numpy(penalty)), 4)
+    13.0
+    """
+    gradients = _float32(gradients)
+    if len(gradients.shape) < 2:
+        raise ValueError(
+            "`gradients` must have a batch axis and at least one more, got "
+            f"shape {tuple(gradients.shape)}."
+        )
+    axes = tuple(range(1, len(gradients.shape)))
+    return ops.mean(ops.sum(ops.square(gradients), axis=axes))

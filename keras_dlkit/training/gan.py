@@ -23,6 +23,13 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.losses import gan as gan_losses
+from keras_dlkit.training._gan_networks import (
+    _check_network,
+    _check_sample_shapes,
+    _check_separate,
+    _latent_dim_of,
+    _RouteByIdentity,
+)
 from keras_dlkit.training.backends import gan_train_step_class
 from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
@@ -53,58 +60,6 @@ def _default_optimizer(loss: str) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)  # DCGAN
 
 
-def _check_network(name: str, model: Any) -> keras.Model:
-    if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"`{name}` must be a keras.Model (functional or Sequential, built "
-            f"on a keras.Input), got {model!r}."
-        )
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError):
-        inputs = outputs = None
-    if not inputs or not outputs:
-        raise ValueError(
-            f"`{name}` must be a functional or Sequential keras.Model built on "
-            f"a keras.Input (its input and output shapes must be known), got "
-            f"{model!r}."
-        )
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ValueError(
-            f"`{name}` must have exactly one input and one output, got "
-            f"{len(inputs)} inputs and {len(outputs)} outputs."
-        )
-    return model
-
-
-def _shapes_match(produced: tuple, expected: tuple) -> bool:
-    if len(produced) != len(expected):
-        return False
-    return all(
-        e is None or p is None or p == e
-        for p, e in zip(produced, expected, strict=True)
-    )
-
-
-class _RouteByIdentity:
-    """MultiOptimizer router: each variable goes to the optimizer that owns it."""
-
-    def __init__(self, groups: list[tuple[list[Any], keras.optimizers.Optimizer]]):
-        self._owner = {}
-        for variables, optimizer in groups:
-            for variable in variables:
-                self._owner[id(variable)] = optimizer
-
-    def __call__(self, variable: Any) -> keras.optimizers.Optimizer:
-        try:
-            return self._owner[id(variable)]
-        except KeyError:
-            raise ValueError(
-                f"Variable {variable.path!r} belongs to neither the generator "
-                "nor the discriminator."
-            ) from None
-
-
 @keras_dlkit_export("keras_dlkit.training.GAN")
 class GAN(gan_train_step_class(), keras.Model):
     """A generator and a discriminator, trained adversarially by ``fit()``.
@@ -116,9 +71,9 @@ class GAN(gan_train_step_class(), keras.Model):
     on fresh noise. Noise is ``N(0, 1)`` of shape ``(batch, latent_dim)`` from
     the trainer's ``seed_generator``, so runs repeat exactly under
     ``keras.utils.set_random_seed``. The logs hold ``d_loss`` (mean over the
-    step's critic updates, gradient penalty included), ``g_loss`` and, when a
-    penalty is used, ``gradient_penalty`` (unweighted), averaged over the
-    epoch.
+    step's critic updates, penalties included), ``g_loss`` and, when a
+    penalty is used, ``gradient_penalty`` (WGAN-GP) and ``r1_penalty`` (R1,
+    on the real batch), both unweighted, averaged over the epoch.
 
     The two optimizers live in ``generator_optimizer`` and
     ``discriminator_optimizer`` (set learning rates there: the trainer's
@@ -181,37 +136,7 @@ class GAN(gan_train_step_class(), keras.Model):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        generator = _check_network("generator", generator)
-        discriminator = _check_network("discriminator", discriminator)
-        if generator is discriminator:
-            raise ValueError(
-                "`generator` and `discriminator` must be two different models."
-            )
-        g_input = tuple(generator.inputs[0].shape)
-        if latent_dim is not None:
-            latent_dim = check_int("latent_dim", latent_dim, minimum=1)
-        elif len(g_input) == 2 and g_input[1] is not None:
-            latent_dim = int(g_input[1])
-        if len(g_input) != 2 or latent_dim is None or g_input[1] != latent_dim:
-            raise ValueError(
-                "The generator's input shape must be (None, latent_dim) = "
-                f"(None, {latent_dim}), got {g_input} (`latent_dim`={latent_dim})."
-            )
-        g_output = tuple(generator.outputs[0].shape)[1:]
-        d_input = tuple(discriminator.inputs[0].shape)[1:]
-        if not _shapes_match(g_output, d_input):
-            raise ValueError(
-                f"The generator's output shape {(None, *g_output)} must match the "
-                f"discriminator's input shape {(None, *d_input)}."
-            )
-        shared = {id(v) for v in generator.variables} & {
-            id(v) for v in discriminator.variables
-        }
-        if shared:
-            raise ValueError(
-                f"`generator` and `discriminator` share {len(shared)} variables; "
-                "they must be separate networks."
-            )
+        latent_dim = type(self)._check_networks(generator, discriminator, latent_dim)
         if seed is not None:
             seed = check_int("seed", seed)
         super().__init__(**kwargs)
@@ -223,13 +148,27 @@ class GAN(gan_train_step_class(), keras.Model):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self.r1_penalty_tracker = keras.metrics.Mean(name="r1_penalty")
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self.adversarial_loss = None
         self.gradient_penalty_weight = 0.0
+        self.r1_penalty_weight = 0.0
         self.discriminator_steps = 1
         self._layout = None
         self.built = True
+
+    @classmethod
+    def _check_networks(
+        cls, generator: Any, discriminator: Any, latent_dim: int | None
+    ) -> int:
+        """Validate the two networks; return ``latent_dim`` (subclasses override)."""
+        generator = _check_network("generator", generator)
+        discriminator = _check_network("discriminator", discriminator)
+        _check_separate(generator, discriminator)
+        latent_dim = _latent_dim_of(generator.inputs[0], latent_dim)
+        _check_sample_shapes(generator.outputs[0], discriminator.inputs[0])
+        return latent_dim
 
     # -- configuration ------------------------------------------------------------
 
@@ -240,6 +179,7 @@ class GAN(gan_train_step_class(), keras.Model):
         loss: str = "non_saturating",
         gradient_penalty_weight: float | None = None,
         discriminator_steps: int | None = None,
+        r1_penalty_weight: float = 0.0,
         run_eagerly: bool = False,
         jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,
@@ -263,14 +203,19 @@ class GAN(gan_train_step_class(), keras.Model):
                 penalty) otherwise; any loss may use one.
             discriminator_steps: Discriminator updates per generator update
                 (``n_critic``). Default 5 for ``"wgan_gp"``, else 1.
+            r1_penalty_weight: ``gamma`` of the R1 penalty (Mescheder et al.,
+                2018): ``gamma / 2 * mean(||grad_x D(x)||^2)`` over the *real*
+                samples ``x`` of the batch, added to the discriminator loss
+                and logged (unweighted) as ``r1_penalty``. Default 0 (off);
+                StyleGAN uses 10 (and the 2018 paper 10 on CelebA-HQ).
             run_eagerly: As in ``keras.Model.compile``.
             jit_compile: As in ``keras.Model.compile``. On torch it must stay
-                off when a gradient penalty is used (torch.compile has no
-                double backward).
+                off when a gradient or R1 penalty is used (torch.compile has
+                no double backward).
             steps_per_execution: As in ``keras.Model.compile``.
 
         Raises:
-            ValueError: On an unknown ``loss``, a negative weight, a
+            ValueError: On an unknown ``loss``, a negative penalty weight, a
                 ``discriminator_steps`` < 1, an argument that is not an
                 optimizer, the same optimizer for both networks, or an
                 optimizer already built for other variables.
@@ -286,15 +231,19 @@ class GAN(gan_train_step_class(), keras.Model):
         discriminator_steps = check_int(
             "discriminator_steps", discriminator_steps, minimum=1
         )
+        r1_penalty_weight = check_float(
+            "r1_penalty_weight", r1_penalty_weight, minimum=0.0
+        )
         if (
             keras.backend.backend() == "torch"
             and jit_compile is True
-            and gradient_penalty_weight > 0.0
+            and (gradient_penalty_weight > 0.0 or r1_penalty_weight > 0.0)
         ):
             raise ValueError(
                 "`jit_compile=True` on torch (torch.compile) cannot take the "
-                "double backward of the gradient penalty; use jit_compile=False "
-                "(the default on torch) or gradient_penalty_weight=0."
+                "double backward of the gradient or R1 penalty; use "
+                "jit_compile=False (the default on torch) or set "
+                "gradient_penalty_weight=0 and r1_penalty_weight=0."
             )
         g_opt = self._resolve_optimizer(
             "generator_optimizer", generator_optimizer, loss, self.generator
@@ -321,6 +270,7 @@ class GAN(gan_train_step_class(), keras.Model):
         self.discriminator_optimizer = d_opt
         self.adversarial_loss = loss
         self.gradient_penalty_weight = gradient_penalty_weight
+        self.r1_penalty_weight = r1_penalty_weight
         self.discriminator_steps = discriminator_steps
         (self._discriminator_objective_fn, self._generator_objective_fn) = _OBJECTIVES[
             loss
@@ -338,6 +288,7 @@ class GAN(gan_train_step_class(), keras.Model):
             "loss": loss,
             "gradient_penalty_weight": gradient_penalty_weight,
             "discriminator_steps": discriminator_steps,
+            "r1_penalty_weight": r1_penalty_weight,
             "run_eagerly": run_eagerly,
             "jit_compile": self.jit_compile,
             "steps_per_execution": steps_per_execution,
@@ -375,10 +326,16 @@ class GAN(gan_train_step_class(), keras.Model):
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
-        """The loss trackers: ``d_loss``, ``g_loss`` (and ``gradient_penalty``)."""
+        """The loss trackers: ``d_loss``, ``g_loss`` (and the penalties in use).
+
+        ``gradient_penalty`` when ``gradient_penalty_weight > 0``,
+        ``r1_penalty`` when ``r1_penalty_weight > 0``.
+        """
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
         if self._uses_gradient_penalty:
             trackers.append(self.gradient_penalty_tracker)
+        if self._uses_r1_penalty:
+            trackers.append(self.r1_penalty_tracker)
         return trackers
 
     def call(self, inputs: Any, training: bool = False) -> Any:
@@ -426,6 +383,22 @@ class GAN(gan_train_step_class(), keras.Model):
     def _uses_gradient_penalty(self) -> bool:
         return self.gradient_penalty_weight > 0.0
 
+    @property
+    def _uses_r1_penalty(self) -> bool:
+        return self.r1_penalty_weight > 0.0
+
+    def _split_batch(self, data: Any) -> tuple[Any, Any]:
+        """``(real samples, condition)`` of a ``fit()`` batch; no condition here."""
+        return self._real_batch(data), None
+
+    def _generator_inputs(self, z: Any, condition: Any) -> Any:
+        """What the generator is called on, from noise and the batch's condition."""
+        return z
+
+    def _discriminator_inputs(self, x: Any, condition: Any) -> Any:
+        """What the discriminator is called on, from samples and the condition."""
+        return x
+
     def _real_batch(self, data: Any) -> Any:
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(x, (list, tuple, dict)):
@@ -468,7 +441,12 @@ class GAN(gan_train_step_class(), keras.Model):
         return self._generator_objective_fn(fake_logits)
 
     def _record(
-        self, d_losses: list[Any], g_loss: Any, penalties: list[Any], batch: Any
+        self,
+        d_losses: list[Any],
+        g_loss: Any,
+        penalties: list[Any],
+        batch: Any,
+        r1_penalties: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Update the loss trackers; return the logs."""
         weight = ops.cast(batch, "float32")
@@ -479,6 +457,10 @@ class GAN(gan_train_step_class(), keras.Model):
         if self._uses_gradient_penalty:
             self.gradient_penalty_tracker.update_state(
                 ops.mean(ops.stack(penalties)), sample_weight=weight
+            )
+        if self._uses_r1_penalty:
+            self.r1_penalty_tracker.update_state(
+                ops.mean(ops.stack(r1_penalties)), sample_weight=weight
             )
         return {m.name: m.result() for m in self.metrics}
 

@@ -1,5 +1,6 @@
 """Public ``keras_dlkit.utils`` namespace: validation helpers and the gallery profile."""
 
+from keras_dlkit.utils.detection_metrics import mean_average_precision
 from keras_dlkit.utils.flops import count_flops
 from keras_dlkit.utils.profile import gallery_profile
 from keras_dlkit.utils.validation import (
@@ -16,4 +17,5 @@ __all__ = [
     "check_shape",
     "count_flops",
     "gallery_profile",
+    "mean_average_precision",
 ]

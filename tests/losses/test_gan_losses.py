@@ -11,6 +11,7 @@ from keras_dlkit.losses import (
     hinge_generator_loss,
     non_saturating_discriminator_loss,
     non_saturating_generator_loss,
+    r1_penalty,
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
@@ -127,3 +128,16 @@ def test_gradient_penalty_rejects_bad_arguments():
         gradient_penalty(np.ones((3,), "float32"))
     with pytest.raises(ValueError, match=r"`target` must be a finite number in \[0.0"):
         gradient_penalty(np.ones((3, 2), "float32"), target=-1.0)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2, 2)])
+def test_r1_penalty_matches_numpy(shape):
+    g = np.random.default_rng(3).normal(size=shape).astype("float32")
+    expected = np.mean(np.sum(g.astype(np.float64) ** 2, axis=tuple(range(1, g.ndim))))
+    np.testing.assert_allclose(to_float(r1_penalty(g)), expected, rtol=1e-6)
+    assert to_float(r1_penalty(np.zeros(shape, "float16"))) == 0.0
+
+
+def test_r1_penalty_rejects_gradients_without_a_sample_axis():
+    with pytest.raises(ValueError, match="batch axis"):
+        r1_penalty(np.ones(3, "float32"))

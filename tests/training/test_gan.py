@@ -344,6 +344,122 @@ def test_gradient_penalty_matches_closed_form_on_quadratic_critic():
     np.testing.assert_array_equal(new_c, c)  # the Wasserstein loss ignores it
 
 
+# -- the R1 penalty ----------------------------------------------------------------------
+
+GAMMA = 3.0
+
+
+def finite_difference_input_gradients(f, x, h=1e-6):
+    """Central differences of ``sum(f(x))`` for each input coordinate (float64)."""
+    grads = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        grads[index] = (np.sum(f(up)) - np.sum(f(down))) / (2 * h)
+    return grads
+
+
+def test_r1_penalty_one_step_matches_numpy_on_a_linear_discriminator():
+    gan = linear_gan("non_saturating", 1, seed=7)
+    gan.compile(
+        generator_optimizer=keras.optimizers.SGD(LR_G),
+        discriminator_optimizer=keras.optimizers.SGD(LR_D),
+        r1_penalty_weight=GAMMA,
+    )
+    assert [m.name for m in gan.metrics] == ["d_loss", "g_loss", "r1_penalty"]
+    real = np.random.default_rng(8).normal(size=(BATCH, FEATURES)).astype("float32")
+    wg, bg = snapshot(gan.generator.weights)
+    w, b = snapshot(gan.discriminator.weights)
+    # R1 draws no noise: the seed stream is the plain GAN's.
+    z, z_g = replay_noise(
+        ops.convert_to_numpy(gan.seed_generator.state),
+        [("normal", (BATCH, LATENT)), ("normal", (BATCH, LATENT))],
+    )
+
+    history = gan.fit(real, batch_size=BATCH, shuffle=False, verbose=0).history
+
+    x = real.astype(np.float64)
+    grads = finite_difference_input_gradients(lambda v: v @ w + b, x)
+    np.testing.assert_allclose(grads, np.broadcast_to(w.T, x.shape), atol=1e-6)
+    r1 = np.mean(np.sum(grads**2, axis=1))  # = |w|^2 for a linear critic
+    fake = z @ wg + bg
+    value, dr, df = np_discriminator_terms("non_saturating", x @ w + b, fake @ w + b)
+    # d/dw of gamma/2 * |w|^2 is gamma * w; the bias does not enter the penalty.
+    grad_w = x.T @ dr + fake.T @ df + GAMMA * w
+    grad_b = dr.sum() + df.sum()
+    w, b = w - LR_D * grad_w, b - LR_D * grad_b
+    fake = z_g @ wg + bg
+    g_value, df = np_generator_terms("non_saturating", fake @ w + b)
+    grad_fake = df @ w.T
+    wg, bg = wg - LR_G * z_g.T @ grad_fake, bg - LR_G * grad_fake.sum(axis=0)
+
+    np.testing.assert_allclose(history["r1_penalty"][0], r1, rtol=1e-5)
+    np.testing.assert_allclose(history["d_loss"][0], value + GAMMA / 2 * r1, rtol=1e-5)
+    np.testing.assert_allclose(history["g_loss"][0], g_value, rtol=1e-5)
+    for actual, expected in zip(
+        snapshot(gan.discriminator.weights) + snapshot(gan.generator.weights),
+        [w, b, wg, bg],
+        strict=True,
+    ):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_r1_penalty_matches_finite_differences_on_a_nonlinear_discriminator():
+    # D(x) = tanh(x W1 + b1) w2: its input gradient depends on x, so the
+    # penalty checks that the gradient is taken at the real samples.
+    rng = np.random.default_rng(12)
+    generator = functional((LATENT,), [keras.layers.Dense(FEATURES)], "generator")
+    discriminator = functional(
+        (FEATURES,),
+        [keras.layers.Dense(5, activation="tanh"), keras.layers.Dense(1)],
+        "discriminator",
+    )
+    discriminator.set_weights(
+        [
+            rng.normal(size=(FEATURES, 5)),
+            0.1 * rng.normal(size=5),
+            rng.normal(size=(5, 1)),
+            np.zeros(1),
+        ]
+    )
+    w1, b1, w2, b2 = snapshot(discriminator.weights)
+    gan = GAN(generator, discriminator, seed=2)
+    gan.compile(loss="hinge", r1_penalty_weight=GAMMA)
+    real = rng.normal(size=(BATCH, FEATURES)).astype("float32")
+
+    history = gan.fit(real, batch_size=BATCH, shuffle=False, verbose=0).history
+
+    def critic(v):
+        return np.tanh(v @ w1 + b1) @ w2 + b2
+
+    grads = finite_difference_input_gradients(critic, real.astype(np.float64))
+    r1 = np.mean(np.sum(grads**2, axis=1))
+    np.testing.assert_allclose(history["r1_penalty"][0], r1, rtol=1e-4)
+
+
+def test_r1_penalty_weight_is_validated_and_saved(tmp_path):
+    gan = image_gan(seed=1)
+    with pytest.raises(ValueError, match="`r1_penalty_weight` must be"):
+        gan.compile(r1_penalty_weight=-1.0)
+    if keras.backend.backend() == "torch":
+        with pytest.raises(ValueError, match="double backward"):
+            gan.compile(r1_penalty_weight=1.0, jit_compile=True)
+    gan.compile(r1_penalty_weight=10.0)
+    assert gan.get_compile_config()["r1_penalty_weight"] == 10.0
+    history = gan.fit(images(16), batch_size=16, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss", "r1_penalty"}
+    assert np.isfinite(history["r1_penalty"][0]) and history["r1_penalty"][0] > 0
+    path = os.path.join(tmp_path, "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert loaded.r1_penalty_weight == 10.0
+    assert [m.name for m in loaded.metrics] == ["d_loss", "g_loss", "r1_penalty"]
+    gan.compile()
+    assert gan.r1_penalty_weight == 0.0
+    assert [m.name for m in gan.metrics] == ["d_loss", "g_loss"]
+
+
 # -- inputs ---------------------------------------------------------------------------
 
 

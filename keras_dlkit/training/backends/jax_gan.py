@@ -20,7 +20,7 @@ import jax
 import keras
 from keras import ops
 
-from keras_dlkit.losses.gan import gradient_penalty
+from keras_dlkit.losses.gan import gradient_penalty, r1_penalty
 
 
 def _take(values: list[Any], indices: list[int]) -> list[Any]:
@@ -33,7 +33,13 @@ def _put(values: list[Any], indices: list[int], new: list[Any]) -> None:
 
 
 class JaxGANStep:
-    """``discriminator_steps`` critic updates, then one generator update."""
+    """``discriminator_steps`` critic updates, then one generator update.
+
+    The trainer's hooks ``_split_batch``, ``_generator_inputs`` and
+    ``_discriminator_inputs`` say what the networks are called on (noise
+    alone for :class:`~keras_dlkit.training.GAN`, noise and labels for
+    :class:`~keras_dlkit.training.ConditionalGAN`).
+    """
 
     def _jax_draw(self, seed_state: Any, draw) -> tuple[Any, Any]:
         """Run ``draw()`` with the seed generator's state bound to ``seed_state``."""
@@ -42,35 +48,48 @@ class JaxGANStep:
             out = draw()
         return out, scope.get_current_value(state)
 
-    def _jax_critic_loss(self, d_tv, d_ntv, g_tv, g_ntv, real, z, eps):
-        fake, g_ntv = self.generator.stateless_call(g_tv, g_ntv, z, training=True)
+    def _jax_critic_loss(self, d_tv, d_ntv, g_tv, g_ntv, real, cond, z, eps):
+        fake, g_ntv = self.generator.stateless_call(
+            g_tv, g_ntv, self._generator_inputs(z, cond), training=True
+        )
         fake = ops.cast(fake, real.dtype)
-        real_logits, d_ntv = self.discriminator.stateless_call(
-            d_tv, d_ntv, real, training=True
-        )
-        fake_logits, d_ntv = self.discriminator.stateless_call(
-            d_tv, d_ntv, fake, training=True
-        )
+
+        def discriminate(x, d_ntv):
+            """D's logits on ``x``, their float32 sum (for input gradients), state."""
+            logits, d_ntv = self.discriminator.stateless_call(
+                d_tv, d_ntv, self._discriminator_inputs(x, cond), training=True
+            )
+            return ops.sum(ops.cast(logits, "float32")), (logits, d_ntv)
+
+        r1 = None
+        if self._uses_r1_penalty:
+            # The input gradient on the real batch, from the same forward pass
+            # that gives the real logits; differentiated again by the outer grad.
+            grad, (real_logits, d_ntv) = jax.grad(discriminate, has_aux=True)(
+                real, d_ntv
+            )
+            r1 = r1_penalty(grad)
+        else:
+            _, (real_logits, d_ntv) = discriminate(real, d_ntv)
+        _, (fake_logits, d_ntv) = discriminate(fake, d_ntv)
         loss = self._discriminator_objective(real_logits, fake_logits)
         penalty = None
         if self._uses_gradient_penalty:
             mixed = self._interpolate(real, fake, eps)
-
-            def score_sum(x, d_ntv):
-                scores, d_ntv = self.discriminator.stateless_call(
-                    d_tv, d_ntv, x, training=True
-                )
-                return ops.sum(ops.cast(scores, "float32")), d_ntv
-
-            grad, d_ntv = jax.grad(score_sum, has_aux=True)(mixed, d_ntv)
+            grad, (_, d_ntv) = jax.grad(discriminate, has_aux=True)(mixed, d_ntv)
             penalty = gradient_penalty(grad)
             loss = loss + self.gradient_penalty_weight * penalty
-        return loss, (d_ntv, g_ntv, penalty)
+        if r1 is not None:
+            loss = loss + 0.5 * self.r1_penalty_weight * r1
+        return loss, (d_ntv, g_ntv, penalty, r1)
 
-    def _jax_generator_loss(self, g_tv, g_ntv, d_tv, d_ntv, z, dtype):
-        fake, g_ntv = self.generator.stateless_call(g_tv, g_ntv, z, training=True)
+    def _jax_generator_loss(self, g_tv, g_ntv, d_tv, d_ntv, z, cond, dtype):
+        fake, g_ntv = self.generator.stateless_call(
+            g_tv, g_ntv, self._generator_inputs(z, cond), training=True
+        )
+        fake = ops.cast(fake, dtype)
         fake_logits, d_ntv = self.discriminator.stateless_call(
-            d_tv, d_ntv, ops.cast(fake, dtype), training=True
+            d_tv, d_ntv, self._discriminator_inputs(fake, cond), training=True
         )
         return self._generator_objective(fake_logits), (g_ntv, d_ntv)
 
@@ -82,7 +101,7 @@ class JaxGANStep:
         optimizer_values = list(optimizer_values)
         layout = self._state_layout()
 
-        real = self._real_batch(data)
+        real, cond = self._split_batch(data)
         batch = real.shape[0]
         g_tv = _take(trainable, layout["generator_trainable"])
         d_tv = _take(trainable, layout["discriminator_trainable"])
@@ -99,31 +118,34 @@ class JaxGANStep:
             (z, eps), seed = self._jax_draw(
                 seed, lambda: self._draw_critic_noise(batch, real.ndim)
             )
-            (d_loss, (d_ntv, g_ntv, penalty)), grads = critic_grad(
-                d_tv, d_ntv, g_tv, g_ntv, real, z, eps
+            (d_loss, (d_ntv, g_ntv, penalty, r1)), grads = critic_grad(
+                d_tv, d_ntv, g_tv, g_ntv, real, cond, z, eps
             )
             d_tv, d_ov = self.discriminator_optimizer.stateless_apply(d_ov, grads, d_tv)
             if penalty is None:
                 penalty = ops.zeros((), "float32")
-            return (d_tv, d_ov, d_ntv, g_ntv, seed), (d_loss, penalty)
+            if r1 is None:
+                r1 = ops.zeros((), "float32")
+            return (d_tv, d_ov, d_ntv, g_ntv, seed), (d_loss, penalty, r1)
 
         carry = (d_tv, d_ov, d_ntv, g_ntv, seed)
         if self.discriminator_steps == 1:
-            carry, (d_loss, penalty) = critic_step(carry, None)
-            d_losses, penalties = [d_loss], [penalty]
+            carry, (d_loss, penalty, r1) = critic_step(carry, None)
+            d_losses, penalties, r1s = [d_loss], [penalty], [r1]
         else:
             # One traced critic step, looped: compile time does not grow
             # with `discriminator_steps`.
-            carry, (d_losses, penalties) = jax.lax.scan(
+            carry, (d_losses, penalties, r1s) = jax.lax.scan(
                 critic_step, carry, length=self.discriminator_steps
             )
-            d_losses, penalties = [ops.mean(d_losses)], [ops.mean(penalties)]
+            d_losses = [ops.mean(d_losses)]
+            penalties, r1s = [ops.mean(penalties)], [ops.mean(r1s)]
         d_tv, d_ov, d_ntv, g_ntv, seed = carry
 
         z, seed = self._jax_draw(seed, lambda: self._draw_generator_noise(batch))
         generator_grad = jax.value_and_grad(self._jax_generator_loss, has_aux=True)
         (g_loss, (g_ntv, d_ntv)), grads = generator_grad(
-            g_tv, g_ntv, d_tv, d_ntv, z, real.dtype
+            g_tv, g_ntv, d_tv, d_ntv, z, cond, real.dtype
         )
         g_tv, g_ov = self.generator_optimizer.stateless_apply(g_ov, grads, g_tv)
 
@@ -141,7 +163,7 @@ class JaxGANStep:
         with keras.StatelessScope(
             state_mapping=list(zip(metric_variables, metric_values, strict=True))
         ) as scope:
-            logs = self._record(d_losses, g_loss, penalties, batch)
+            logs = self._record(d_losses, g_loss, penalties, batch, r1s)
         new_metric_values = []
         for variable, old in zip(metric_variables, metric_values, strict=True):
             new = scope.get_current_value(variable)

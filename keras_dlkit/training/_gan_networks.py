@@ -1,0 +1,109 @@
+"""Checks of a GAN's two networks, and the optimizer router (private).
+
+Shared by :class:`~keras_dlkit.training.GAN` and its subclasses
+(:class:`~keras_dlkit.training.ConditionalGAN`, ...): each validates its
+networks with these functions in its ``_check_networks``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from keras_dlkit.utils.validation import check_int
+
+
+def _check_network(
+    name: str, model: Any, num_inputs: int = 1, inputs_hint: str = ""
+) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"`{name}` must be a keras.Model (functional or Sequential, built "
+            f"on a keras.Input), got {model!r}."
+        )
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        raise ValueError(
+            f"`{name}` must be a functional or Sequential keras.Model built on "
+            f"a keras.Input (its input and output shapes must be known), got "
+            f"{model!r}."
+        )
+    if len(inputs) != num_inputs or len(outputs) != 1:
+        expected = "one input" if num_inputs == 1 else f"{num_inputs} inputs"
+        raise ValueError(
+            f"`{name}` must have exactly {expected}{inputs_hint} and one output, "
+            f"got {len(inputs)} inputs and {len(outputs)} outputs."
+        )
+    return model
+
+
+def _shapes_match(produced: tuple, expected: tuple) -> bool:
+    if len(produced) != len(expected):
+        return False
+    return all(
+        e is None or p is None or p == e
+        for p, e in zip(produced, expected, strict=True)
+    )
+
+
+def _check_separate(generator: keras.Model, discriminator: keras.Model) -> None:
+    if generator is discriminator:
+        raise ValueError(
+            "`generator` and `discriminator` must be two different models."
+        )
+    shared = {id(v) for v in generator.variables} & {
+        id(v) for v in discriminator.variables
+    }
+    if shared:
+        raise ValueError(
+            f"`generator` and `discriminator` share {len(shared)} variables; "
+            "they must be separate networks."
+        )
+
+
+def _latent_dim_of(noise_input: Any, latent_dim: int | None) -> int:
+    """Check the generator's noise input ``(None, latent_dim)``; return ``latent_dim``."""
+    g_input = tuple(noise_input.shape)
+    if latent_dim is not None:
+        latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    elif len(g_input) == 2 and g_input[1] is not None:
+        latent_dim = int(g_input[1])
+    if len(g_input) != 2 or latent_dim is None or g_input[1] != latent_dim:
+        raise ValueError(
+            "The generator's input shape must be (None, latent_dim) = "
+            f"(None, {latent_dim}), got {g_input} (`latent_dim`={latent_dim})."
+        )
+    return latent_dim
+
+
+def _check_sample_shapes(generator_output: Any, discriminator_input: Any) -> None:
+    g_output = tuple(generator_output.shape)[1:]
+    d_input = tuple(discriminator_input.shape)[1:]
+    if not _shapes_match(g_output, d_input):
+        raise ValueError(
+            f"The generator's output shape {(None, *g_output)} must match the "
+            f"discriminator's input shape {(None, *d_input)}."
+        )
+
+
+class _RouteByIdentity:
+    """MultiOptimizer router: each variable goes to the optimizer that owns it."""
+
+    def __init__(self, groups: list[tuple[list[Any], keras.optimizers.Optimizer]]):
+        self._owner = {}
+        for variables, optimizer in groups:
+            for variable in variables:
+                self._owner[id(variable)] = optimizer
+
+    def __call__(self, variable: Any) -> keras.optimizers.Optimizer:
+        try:
+            return self._owner[id(variable)]
+        except KeyError:
+            raise ValueError(
+                f"Variable {variable.path!r} belongs to neither the generator "
+                "nor the discriminator."
+            ) from None

@@ -1,0 +1,67 @@
+"""Style-transfer losses against NumPy references (Gatys et al. 2016)."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_dlkit.losses import (
+    content_loss,
+    gram_matrix,
+    style_loss,
+    total_variation_loss,
+)
+
+RNG = np.random.default_rng(0)
+A = RNG.normal(size=(2, 5, 4, 3)).astype("float32")
+B = RNG.normal(size=(2, 5, 4, 3)).astype("float32")
+
+
+def _np(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def np_gram(f):
+    flat = f.reshape(f.shape[0], -1, f.shape[-1])  # (batch, M, N)
+    return np.einsum("bmc,bmd->bcd", flat, flat)
+
+
+def test_gram_matrix():
+    np.testing.assert_allclose(
+        _np(gram_matrix(A, normalize=False)), np_gram(A), rtol=1e-5
+    )
+    np.testing.assert_allclose(_np(gram_matrix(A)), np_gram(A) / 20, rtol=1e-5)
+
+
+def test_style_loss_is_gatys_e_l():
+    n, m = 3, 20
+    expected = np.sum((np_gram(A) - np_gram(B)) ** 2, axis=(1, 2)) / (4 * n**2 * m**2)
+    np.testing.assert_allclose(_np(style_loss(A, B)), expected, rtol=1e-5)
+    # A style image of another size: normalised grams are compared.
+    big = RNG.normal(size=(1, 8, 6, 3)).astype("float32")
+    expected = np.sum((np_gram(big) / 48 - np_gram(B) / 20) ** 2, axis=(1, 2)) / 36
+    np.testing.assert_allclose(_np(style_loss(big, B)), expected, rtol=1e-5)
+
+
+def test_content_loss():
+    expected = 0.5 * np.sum((A - B) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(_np(content_loss(A, B)), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("beta", [2.0, 2.5, 1.0])
+def test_total_variation(beta):
+    dy = A[:, 1:, :-1, :] - A[:, :-1, :-1, :]
+    dx = A[:, :-1, 1:, :] - A[:, :-1, :-1, :]
+    expected = np.sum(np.sum(dy**2 + dx**2, -1) ** (beta / 2), axis=(1, 2))
+    np.testing.assert_allclose(
+        _np(total_variation_loss(A, beta=beta)), expected, rtol=1e-4
+    )
+    assert float(_np(total_variation_loss(np.ones((1, 4, 4, 3)), beta=beta))[0]) < 1e-5
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="`features`"):
+        gram_matrix(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="`beta`"):
+        total_variation_loss(A, beta=0.0)
+    with pytest.raises(ValueError, match="`content_features`"):
+        content_loss(np.zeros((2, 2)), B)
