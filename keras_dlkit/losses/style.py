@@ -45,9 +45,10 @@ def gram_matrix(features: Any, normalize: bool = True) -> Any:
     Example:
 
     >>> import numpy as np
+    >>> import keras
     >>> from keras_dlkit.losses import gram_matrix
     >>> f = np.array([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # 2 positions, 2 channels
-    >>> gram_matrix(f, normalize=False).tolist()
+    >>> keras.ops.convert_to_numpy(gram_matrix(f, normalize=False)).tolist()
     [[[10.0, 14.0], [14.0, 20.0]]]
     """
     x = _features("features", features)
