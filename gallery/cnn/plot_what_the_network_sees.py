@@ -126,7 +126,7 @@ fig.tight_layout()
 # the active backend for it: ``tf.GradientTape`` on TensorFlow, ``jax.grad``
 # on JAX, ``backward()`` on PyTorch. The network is split at ``c3``: ``head``
 # maps the image to the ``c3`` maps, ``tail`` the maps to the logits.
-head = keras.Model(model.inputs, model.get_layer("c3").output)
+head = keras.Model(model.inputs[0], model.get_layer("c3").output)
 tail = keras.Model(model.get_layer("c3").output, model.output)
 
 

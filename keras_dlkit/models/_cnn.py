@@ -3,8 +3,8 @@
 Every builder of the CNN family takes ``input_shape``, ``num_classes``,
 ``include_top``, ``pooling``, ``classifier_activation`` and ``weights`` with
 the meaning they have in ``keras.applications``, validates them with
-:func:`check_cnn_arguments`, ends with :func:`classification_head` and
-finishes with :func:`load_cnn_weights`.
+:func:`check_cnn_arguments`, and ends with :func:`finish_cnn`
+(:func:`classification_head`, the model, then :func:`load_cnn_weights`).
 
 Stage outputs are layers named ``"stem"`` and ``"stage_1"``, ``"stage_2"``,
 ... (see :mod:`keras_dlkit.models.features`), so
@@ -170,3 +170,49 @@ def load_cnn_weights(
     else:
         model.load_weights(weights)
     return model
+
+
+def finish_cnn(
+    inputs: Any,
+    x: Any,
+    *,
+    name: str,
+    input_shape: tuple[int | None, ...],
+    include_top: bool,
+    num_classes: int,
+    pooling: str | None,
+    classifier_activation: Any,
+    weights: str | os.PathLike | None,
+    application: str | None,
+    dropout: float = 0.0,
+    head: bool = True,
+) -> keras.Model:
+    """End a builder: :func:`classification_head`, the model, its weights.
+
+    With ``head=False`` ``x`` already holds the network's outputs (a builder
+    with its own top, such as VGG's fully connected layers). ``application``
+    names the ``keras.applications`` twin that ``weights="imagenet"`` is
+    converted from, built with the same top, input shape and classes.
+    """
+    if head:
+        x = classification_head(
+            x,
+            include_top=include_top,
+            num_classes=num_classes,
+            pooling=pooling,
+            classifier_activation=classifier_activation,
+            dropout=dropout,
+        )
+    model = keras.Model(inputs, x, name=name)
+    return load_cnn_weights(
+        model,
+        weights,
+        application,
+        {
+            "include_top": include_top,
+            "input_shape": input_shape,
+            "pooling": pooling,
+            "classes": num_classes,
+            "classifier_activation": classifier_activation,
+        },
+    )

@@ -28,8 +28,7 @@ from keras_dlkit.models._application_config import (
 )
 from keras_dlkit.models._cnn import (
     check_cnn_arguments,
-    classification_head,
-    load_cnn_weights,
+    finish_cnn,
 )
 from keras_dlkit.models.interop import register_converter
 from keras_dlkit.utils.validation import check_float
@@ -212,26 +211,18 @@ def build_efficientnet(
     )(x)
     x = keras.layers.BatchNormalization(name="top_bn")(x)
     x = keras.layers.Activation("swish", name="top_activation")(x)
-    x = classification_head(
+    return finish_cnn(
+        inputs,
         x,
+        name=name,
+        input_shape=input_shape,
         include_top=include_top,
         num_classes=num_classes,
         pooling=pooling,
         classifier_activation=classifier_activation,
-        dropout=dropout,
-    )
-    model = keras.Model(inputs, x, name=name)
-    return load_cnn_weights(
-        model,
-        weights,
+        weights=weights,
         application=_APPLICATIONS[variant],
-        application_kwargs={
-            "include_top": include_top,
-            "input_shape": input_shape,
-            "classes": num_classes,
-            "pooling": pooling,
-            "classifier_activation": classifier_activation,
-        },
+        dropout=dropout,
     )
 
 

@@ -18,6 +18,17 @@ import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
 
+
+def _model_inputs(model: keras.Model) -> Any:
+    """A one-input model's input tensor, else the list of its inputs.
+
+    A model built on the one-element list ``model.inputs`` warns that the
+    structure of its inputs does not match when called on a plain tensor.
+    """
+    inputs = model.inputs
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
 STAGE_NAME = re.compile(r"^(stem|stage_\d+)$")
 _PROBE_SIZE = 224
 
@@ -69,7 +80,7 @@ def feature_info(model: keras.Model) -> list[dict[str, Any]]:
     height = input_shape[1]
     shapes = [tuple(layer.output.shape) for layer in layers]
     if height is None or any(_spatial(s)[0] is None for s in shapes):
-        probe = keras.Model(model.inputs, [layer.output for layer in layers])
+        probe = keras.Model(_model_inputs(model), [layer.output for layer in layers])
         spec = keras.KerasTensor((1, _PROBE_SIZE, _PROBE_SIZE, input_shape[3]))
         outputs = probe.compute_output_spec(spec)
         shapes = [tuple(o.shape) for o in outputs]
@@ -135,4 +146,6 @@ def feature_extractor(
             f"{list(layers)}, got {list(stages)!r}."
         )
     outputs = {stage: layers[stage].output for stage in stages}
-    return keras.Model(model.inputs, outputs, name=name or f"{model.name}_features")
+    return keras.Model(
+        _model_inputs(model), outputs, name=name or f"{model.name}_features"
+    )

@@ -37,8 +37,7 @@ from keras_dlkit.blocks.conv_norm_act import ConvNormAct
 from keras_dlkit.blocks.inception_module import InceptionModule
 from keras_dlkit.models._cnn import (
     check_cnn_arguments,
-    classification_head,
-    load_cnn_weights,
+    finish_cnn,
 )
 from keras_dlkit.models.registry import register_model
 from keras_dlkit.utils.validation import check_float
@@ -172,13 +171,16 @@ def googlenet(
                 name=module,
             )(x)
         x = keras.layers.Identity(name=f"stage_{stage}")(x)
-    x = classification_head(
+    return finish_cnn(
+        inputs,
         x,
+        name=name,
+        input_shape=input_shape,
         include_top=include_top,
         num_classes=num_classes,
         pooling=pooling,
         classifier_activation=classifier_activation,
+        weights=weights,
+        application=None,
         dropout=dropout,
     )
-    model = keras.Model(inputs, x, name=name)
-    return load_cnn_weights(model, weights, application=None)

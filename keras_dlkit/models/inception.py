@@ -43,8 +43,7 @@ from keras_dlkit.models._application_config import (
 )
 from keras_dlkit.models._cnn import (
     check_cnn_arguments,
-    classification_head,
-    load_cnn_weights,
+    finish_cnn,
 )
 from keras_dlkit.models.interop import register_converter
 from keras_dlkit.models.registry import register_model
@@ -191,25 +190,17 @@ def inception_v3(
         x = module(x)
         if i + 1 == len(modules) or modules[i + 1][0] != stage:
             x = keras.layers.Identity(name=stage)(x)
-    x = classification_head(
+    return finish_cnn(
+        inputs,
         x,
+        name=name,
+        input_shape=input_shape,
         include_top=include_top,
         num_classes=num_classes,
         pooling=pooling,
         classifier_activation=classifier_activation,
-    )
-    model = keras.Model(inputs, x, name=name)
-    return load_cnn_weights(
-        model,
-        weights,
+        weights=weights,
         application="InceptionV3",
-        application_kwargs={
-            "include_top": include_top,
-            "input_shape": input_shape,
-            "classes": num_classes,
-            "pooling": pooling,
-            "classifier_activation": classifier_activation,
-        },
     )
 
 

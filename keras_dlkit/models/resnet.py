@@ -42,8 +42,7 @@ from keras_dlkit.models._application_config import (
 )
 from keras_dlkit.models._cnn import (
     check_cnn_arguments,
-    classification_head,
-    load_cnn_weights,
+    finish_cnn,
 )
 from keras_dlkit.models.interop import register_converter
 from keras_dlkit.models.registry import register_model
@@ -166,25 +165,17 @@ def _resnet(
         x = keras.layers.BatchNormalization(epsilon=EPSILON, name="post_bn")(x)
         x = keras.layers.Activation("relu", name="post_relu")(x)
         x = keras.layers.Identity(name="stage_4")(x)
-    outputs = classification_head(
+    return finish_cnn(
+        inputs,
         x,
+        name=name,
+        input_shape=input_shape,
         include_top=include_top,
         num_classes=num_classes,
         pooling=pooling,
         classifier_activation=classifier_activation,
-    )
-    model = keras.Model(inputs, outputs, name=name)
-    return load_cnn_weights(
-        model,
-        weights,
-        application,
-        {
-            "include_top": include_top,
-            "input_shape": input_shape,
-            "pooling": pooling,
-            "classes": num_classes,
-            "classifier_activation": classifier_activation,
-        },
+        weights=weights,
+        application=application,
     )
 
 

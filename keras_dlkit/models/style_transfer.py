@@ -23,6 +23,7 @@ from keras_dlkit.losses.style import (
     gram_matrix,
     total_variation_loss,
 )
+from keras_dlkit.models.features import _model_inputs
 from keras_dlkit.utils.validation import check_float, check_int
 
 CONTENT_LAYERS = ("block5_conv2",)
@@ -57,7 +58,7 @@ class _FeatureTaps(keras.layers.Layer):
         layer_names = {layer.name for layer in model.layers}
         if all(name in layer_names for name in names):
             outputs = {name: model.get_layer(name).output for name in names}
-            self.submodel = keras.Model(model.inputs, outputs, name="taps")
+            self.submodel = keras.Model(_model_inputs(model), outputs, name="taps")
             return
         stages = [
             layer

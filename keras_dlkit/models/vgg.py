@@ -40,7 +40,7 @@ from keras_dlkit.models._application_config import (
 from keras_dlkit.models._cnn import (
     check_cnn_arguments,
     classification_head,
-    load_cnn_weights,
+    finish_cnn,
 )
 from keras_dlkit.models.interop import register_converter
 from keras_dlkit.models.registry import register_model
@@ -124,18 +124,18 @@ def _vgg(
             pooling=pooling,
             classifier_activation=classifier_activation,
         )
-    model = keras.Model(inputs, outputs, name=name)
-    return load_cnn_weights(
-        model,
-        weights,
-        application,
-        {
-            "include_top": include_top,
-            "input_shape": input_shape,
-            "pooling": pooling,
-            "classes": num_classes,
-            "classifier_activation": classifier_activation,
-        },
+    return finish_cnn(
+        inputs,
+        outputs,
+        name=name,
+        input_shape=input_shape,
+        include_top=include_top,
+        num_classes=num_classes,
+        pooling=pooling,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        application=application,
+        head=False,
     )
 
 
