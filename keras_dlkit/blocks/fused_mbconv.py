@@ -9,17 +9,14 @@ import keras
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.blocks.mbconv import (
     CONV_KERNEL_INITIALIZER,
-    block_output_shape,
+    _MBConvBase,
     build_chain,
     check_4d,
-    check_block_arguments,
 )
-from keras_dlkit.layers.drop_path import DropPath
-from keras_dlkit.layers.squeeze_excite import SqueezeExcite
 
 
 @keras_dlkit_export("keras_dlkit.blocks.FusedMBConv")
-class FusedMBConv(keras.layers.Layer):
+class FusedMBConv(_MBConvBase):
     """Fused mobile inverted bottleneck (EfficientNetV2, Tan & Le 2021).
 
     MBConv's 1x1 expansion and kxk depthwise convolution fused into one full
@@ -82,29 +79,20 @@ class FusedMBConv(keras.layers.Layer):
         seed: int | None = None,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
-        check_block_arguments(
+        super().__init__(
             filters,
             kernel_size,
             strides,
             expand_ratio,
             se_ratio,
+            activation,
             drop_path_rate,
             bn_momentum,
             bn_epsilon,
+            kernel_initializer,
             seed,
+            **kwargs,
         )
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.expand_ratio = expand_ratio
-        self.se_ratio = float(se_ratio)
-        self.activation = keras.activations.get(activation)
-        self.drop_path_rate = float(drop_path_rate)
-        self.bn_momentum = float(bn_momentum)
-        self.bn_epsilon = float(bn_epsilon)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.seed = seed
 
     def _conv(self, filters: int, kernel_size: int, strides: int, name: str):
         return keras.layers.Conv2D(
@@ -113,17 +101,7 @@ class FusedMBConv(keras.layers.Layer):
             strides=strides,
             padding="same",
             use_bias=False,
-            kernel_initializer=keras.initializers.get(
-                keras.initializers.serialize(self.kernel_initializer)
-            ),
-            name=name,
-            dtype=self.dtype_policy,
-        )
-
-    def _bn(self, name: str) -> keras.layers.BatchNormalization:
-        return keras.layers.BatchNormalization(
-            momentum=self.bn_momentum,
-            epsilon=self.bn_epsilon,
+            kernel_initializer=self._initializer(),
             name=name,
             dtype=self.dtype_policy,
         )
@@ -131,7 +109,7 @@ class FusedMBConv(keras.layers.Layer):
     def build(self, input_shape: tuple) -> None:
         filters_in = check_4d(type(self).__name__, input_shape)
         expanded = filters_in * self.expand_ratio
-        self.expand_conv = self.expand_bn = self.se = self.drop = None
+        self.expand_conv = self.expand_bn = None
         chain = []
         fused = self.expand_ratio != 1
         if fused:
@@ -140,17 +118,8 @@ class FusedMBConv(keras.layers.Layer):
             )
             self.expand_bn = self._bn("expand_bn")
             chain += [self.expand_conv, self.expand_bn]
-        if self.se_ratio > 0:
-            self.se = SqueezeExcite(
-                squeeze_units=max(1, int(filters_in * self.se_ratio)),
-                activation=self.activation,
-                gate_activation="sigmoid",
-                kernel_initializer=keras.initializers.get(
-                    keras.initializers.serialize(self.kernel_initializer)
-                ),
-                name="se",
-                dtype=self.dtype_policy,
-            )
+        self.se = self._squeeze_excite(filters_in)
+        if self.se is not None:
             chain.append(self.se)
         self.project_conv = self._conv(
             self.filters,
@@ -161,13 +130,7 @@ class FusedMBConv(keras.layers.Layer):
         self.project_bn = self._bn("project_bn")
         chain += [self.project_conv, self.project_bn]
         self.residual = self.strides == 1 and filters_in == self.filters
-        if self.residual and self.drop_path_rate > 0:
-            self.drop = DropPath(
-                self.drop_path_rate,
-                seed=self.seed,
-                name="drop",
-                dtype=self.dtype_policy,
-            )
+        self.drop = self._drop_path()
         build_chain(chain, tuple(input_shape))
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
@@ -179,27 +142,4 @@ class FusedMBConv(keras.layers.Layer):
         x = self.project_bn(self.project_conv(x), training=training)
         if self.expand_conv is None:
             x = self.activation(x)
-        if self.residual:
-            if self.drop is not None:
-                x = self.drop(x, training=training)
-            x = x + inputs
-        return x
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return block_output_shape(input_shape, self.filters, self.strides)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "expand_ratio": self.expand_ratio,
-            "se_ratio": self.se_ratio,
-            "activation": keras.activations.serialize(self.activation),
-            "drop_path_rate": self.drop_path_rate,
-            "bn_momentum": self.bn_momentum,
-            "bn_epsilon": self.bn_epsilon,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "seed": self.seed,
-        }
+        return self._add_residual(x, inputs, training)

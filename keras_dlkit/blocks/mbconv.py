@@ -10,6 +10,7 @@ import keras
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.drop_path import DropPath
 from keras_dlkit.layers.squeeze_excite import SqueezeExcite
+from keras_dlkit.utils._keras import clone_initializer
 from keras_dlkit.utils.validation import check_float, check_int
 
 #: ``keras.applications`` EfficientNet's convolution initializer (He, fan-out).
@@ -75,8 +76,113 @@ def build_chain(layers: list, shape: tuple) -> tuple:
     return shape
 
 
+class _MBConvBase(keras.layers.Layer):
+    """What MBConv and FusedMBConv share.
+
+    The arguments and their checks, the sublayer factories (batch norm,
+    squeeze-excite, stochastic depth), the residual tail, the output shape
+    and the config.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        strides: int,
+        expand_ratio: int,
+        se_ratio: float,
+        activation: Any,
+        drop_path_rate: float,
+        bn_momentum: float,
+        bn_epsilon: float,
+        kernel_initializer: Any,
+        seed: int | None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        check_block_arguments(
+            filters,
+            kernel_size,
+            strides,
+            expand_ratio,
+            se_ratio,
+            drop_path_rate,
+            bn_momentum,
+            bn_epsilon,
+            seed,
+        )
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.expand_ratio = expand_ratio
+        self.se_ratio = float(se_ratio)
+        self.activation = keras.activations.get(activation)
+        self.drop_path_rate = float(drop_path_rate)
+        self.bn_momentum = float(bn_momentum)
+        self.bn_epsilon = float(bn_epsilon)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.seed = seed
+
+    def _initializer(self) -> Any:
+        return clone_initializer(self.kernel_initializer)
+
+    def _bn(self, name: str) -> keras.layers.BatchNormalization:
+        return keras.layers.BatchNormalization(
+            momentum=self.bn_momentum,
+            epsilon=self.bn_epsilon,
+            name=name,
+            dtype=self.dtype_policy,
+        )
+
+    def _squeeze_excite(self, filters_in: int) -> SqueezeExcite | None:
+        if self.se_ratio == 0:
+            return None
+        return SqueezeExcite(
+            squeeze_units=max(1, int(filters_in * self.se_ratio)),
+            activation=self.activation,
+            gate_activation="sigmoid",
+            kernel_initializer=self._initializer(),
+            name="se",
+            dtype=self.dtype_policy,
+        )
+
+    def _drop_path(self) -> DropPath | None:
+        """Stochastic depth of the residual branch, when there is one."""
+        if not (self.residual and self.drop_path_rate > 0):
+            return None
+        return DropPath(
+            self.drop_path_rate, seed=self.seed, name="drop", dtype=self.dtype_policy
+        )
+
+    def _add_residual(self, x: Any, inputs: Any, training: bool | None) -> Any:
+        if not self.residual:
+            return x
+        if self.drop is not None:
+            x = self.drop(x, training=training)
+        return x + inputs
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return block_output_shape(input_shape, self.filters, self.strides)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "expand_ratio": self.expand_ratio,
+            "se_ratio": self.se_ratio,
+            "activation": keras.activations.serialize(self.activation),
+            "drop_path_rate": self.drop_path_rate,
+            "bn_momentum": self.bn_momentum,
+            "bn_epsilon": self.bn_epsilon,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "seed": self.seed,
+        }
+
+
 @keras_dlkit_export("keras_dlkit.blocks.MBConv")
-class MBConv(keras.layers.Layer):
+class MBConv(_MBConvBase):
     """Mobile inverted bottleneck with squeeze-excite (EfficientNet's block).
 
     ``expand`` (1x1 conv to ``expand_ratio`` times the input channels, BN,
@@ -144,51 +250,29 @@ class MBConv(keras.layers.Layer):
         seed: int | None = None,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
-        check_block_arguments(
+        super().__init__(
             filters,
             kernel_size,
             strides,
             expand_ratio,
             se_ratio,
+            activation,
             drop_path_rate,
             bn_momentum,
             bn_epsilon,
+            kernel_initializer,
             seed,
+            **kwargs,
         )
         if not isinstance(id_skip, bool):
             raise ValueError(f"`id_skip` must be True or False, got {id_skip!r}.")
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.strides = strides
-        self.expand_ratio = expand_ratio
-        self.se_ratio = float(se_ratio)
-        self.activation = keras.activations.get(activation)
-        self.drop_path_rate = float(drop_path_rate)
         self.id_skip = id_skip
-        self.bn_momentum = float(bn_momentum)
-        self.bn_epsilon = float(bn_epsilon)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.seed = seed
-
-    def _initializer(self):
-        return keras.initializers.get(
-            keras.initializers.serialize(self.kernel_initializer)
-        )
-
-    def _bn(self, name: str) -> keras.layers.BatchNormalization:
-        return keras.layers.BatchNormalization(
-            momentum=self.bn_momentum,
-            epsilon=self.bn_epsilon,
-            name=name,
-            dtype=self.dtype_policy,
-        )
 
     def build(self, input_shape: tuple) -> None:
         filters_in = check_4d(type(self).__name__, input_shape)
         expanded = filters_in * self.expand_ratio
         policy = self.dtype_policy
-        self.expand_conv = self.expand_bn = self.se = self.drop = None
+        self.expand_conv = self.expand_bn = None
         chain = []
         if self.expand_ratio != 1:
             self.expand_conv = keras.layers.Conv2D(
@@ -213,15 +297,8 @@ class MBConv(keras.layers.Layer):
         )
         self.bn = self._bn("bn")
         chain += [self.dwconv, self.bn]
-        if self.se_ratio > 0:
-            self.se = SqueezeExcite(
-                squeeze_units=max(1, int(filters_in * self.se_ratio)),
-                activation=self.activation,
-                gate_activation="sigmoid",
-                kernel_initializer=self._initializer(),
-                name="se",
-                dtype=policy,
-            )
+        self.se = self._squeeze_excite(filters_in)
+        if self.se is not None:
             chain.append(self.se)
         self.project_conv = keras.layers.Conv2D(
             self.filters,
@@ -237,10 +314,7 @@ class MBConv(keras.layers.Layer):
         self.residual = (
             self.id_skip and self.strides == 1 and filters_in == self.filters
         )
-        if self.residual and self.drop_path_rate > 0:
-            self.drop = DropPath(
-                self.drop_path_rate, seed=self.seed, name="drop", dtype=policy
-            )
+        self.drop = self._drop_path()
         build_chain(chain, tuple(input_shape))
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
@@ -251,28 +325,7 @@ class MBConv(keras.layers.Layer):
         if self.se is not None:
             x = self.se(x)
         x = self.project_bn(self.project_conv(x), training=training)
-        if self.residual:
-            if self.drop is not None:
-                x = self.drop(x, training=training)
-            x = x + inputs
-        return x
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return block_output_shape(input_shape, self.filters, self.strides)
+        return self._add_residual(x, inputs, training)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "expand_ratio": self.expand_ratio,
-            "se_ratio": self.se_ratio,
-            "activation": keras.activations.serialize(self.activation),
-            "drop_path_rate": self.drop_path_rate,
-            "id_skip": self.id_skip,
-            "bn_momentum": self.bn_momentum,
-            "bn_epsilon": self.bn_epsilon,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "seed": self.seed,
-        }
+        return {**super().get_config(), "id_skip": self.id_skip}
