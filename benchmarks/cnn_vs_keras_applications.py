@@ -13,7 +13,7 @@ compiled with the same SGD optimizer and loss, and trained with
   over theirs of the medians.
 * **Peak memory**: one fresh subprocess per model builds it, trains
   ``--steps`` steps and reports its resident-set high-water mark
-  (``ru_maxrss``) and its RSS before building, so the figure includes the
+  (``VmHWM``) and its RSS before building, so the figure includes the
   framework's own allocations (``tracemalloc`` does not see TensorFlow's or
   JAX's native buffers). Both the peak and the growth above the
   pre-build baseline are printed with their ratios. Linux reports kilobytes.
@@ -29,7 +29,6 @@ Target (issue 4): ratios <= 1.00.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -81,12 +80,17 @@ def timed_steps(network, data, steps):
     return times
 
 
-def rss_kb():
+def status_kb(field):
+    """A ``/proc/self/status`` figure in kB (``VmRSS``, ``VmHWM``)."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     return 0
+
+
+def rss_kb():
+    return status_kb("VmRSS")
 
 
 def child(args):
@@ -95,7 +99,10 @@ def child(args):
     network = build(args.child_model, args.child_impl, args)
     data = batch(args)
     timed_steps(network, data, args.warmup + args.steps)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, the high-water mark of this process image. Not ru_maxrss: Linux
+    # carries that over fork and exec, so a child would report its parent's
+    # size whenever the parent (which holds the timed models) is larger.
+    peak = status_kb("VmHWM")
     print(json.dumps({"base_kb": base, "peak_kb": peak}))
 
 
