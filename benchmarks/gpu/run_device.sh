@@ -10,8 +10,14 @@
 #
 #   .whl/     wheels the machine lacks (keras, namex, optree), py3.12 x86-64;
 #             installed with pip --target /tmp/site, no registry reached.
+#             Made with: pip download --no-deps --only-binary=:all:
+#             --python-version 3.12 --implementation cp --platform
+#             manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64
+#             --platform manylinux_2_17_x86_64 -d .whl keras==<ours> namex optree
 #   .devdata/ a KERAS_HOME holding datasets/ as seeded by
 #             `KERAS_HOME=$PWD/.devdata python -m keras_dlkit.datasets seed`.
+#             Remove the keras.json seeding writes there (it names a backend)
+#             and copy links as files (cp -L): links do not travel.
 #   The repo itself goes on PYTHONPATH (no pip install of it).
 #
 # Phases (offsets from the start; every one is cut short by its end time):
