@@ -37,6 +37,7 @@ from keras_dlkit.training._gan_networks import (
     _RouteByIdentity,
     _shapes_match,
 )
+from keras_dlkit.training._two_optimizers import TwoOptimizerCompileConfig
 from keras_dlkit.training.backends import train_step_class
 from keras_dlkit.utils.validation import check_float
 
@@ -55,7 +56,7 @@ def _is_array(value: Any) -> bool:
 
 
 @keras_dlkit_export("keras_dlkit.training.CycleGAN")
-class CycleGAN(train_step_class("cyclegan"), keras.Model):
+class CycleGAN(TwoOptimizerCompileConfig, train_step_class("cyclegan"), keras.Model):
     """Unpaired image-to-image translation (Zhu et al., 2017), trained by ``fit()``.
 
     ``generator_g`` (G) translates domain X to Y and ``generator_f`` (F) Y
@@ -304,7 +305,7 @@ class CycleGAN(train_step_class("cyclegan"), keras.Model):
         )
         # TensorFlow's fit needs the MultiOptimizer built before the first step.
         optimizer.build(self.trainable_variables)
-        self._cyclegan_compile_args = {
+        self._compile_args = {
             "run_eagerly": run_eagerly,
             "jit_compile": self.jit_compile,
             "steps_per_execution": steps_per_execution,
@@ -516,32 +517,3 @@ class CycleGAN(train_step_class("cyclegan"), keras.Model):
                 config[key], custom_objects=custom_objects
             )
         return cls(**config)
-
-    def get_compile_config(self) -> dict[str, Any]:
-        """The ``compile()`` arguments, both optimizers serialized.
-
-        Returns:
-            A JSON-serializable dict (empty before ``compile()``).
-        """
-        if not self.compiled or self.generator_optimizer is None:
-            return {}
-        return {
-            "generator_optimizer": keras.optimizers.serialize(self.generator_optimizer),
-            "discriminator_optimizer": keras.optimizers.serialize(
-                self.discriminator_optimizer
-            ),
-            **self._cyclegan_compile_args,
-        }
-
-    def compile_from_config(self, config: dict[str, Any]) -> None:
-        """Compile from ``get_compile_config()`` (used when a ``.keras`` file loads).
-
-        Args:
-            config: A dict from ``get_compile_config``.
-        """
-        if not config:
-            return
-        config = copy.deepcopy(config)
-        for key in ("generator_optimizer", "discriminator_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)

@@ -30,6 +30,7 @@ from keras_dlkit.training._gan_networks import (
     _latent_dim_of,
     _RouteByIdentity,
 )
+from keras_dlkit.training._two_optimizers import TwoOptimizerCompileConfig
 from keras_dlkit.training.backends import gan_train_step_class
 from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
@@ -61,7 +62,7 @@ def _default_optimizer(loss: str) -> keras.optimizers.Optimizer:
 
 
 @keras_dlkit_export("keras_dlkit.training.GAN")
-class GAN(gan_train_step_class(), keras.Model):
+class GAN(TwoOptimizerCompileConfig, gan_train_step_class(), keras.Model):
     """A generator and a discriminator, trained adversarially by ``fit()``.
 
     ``fit()`` takes real samples only (a NumPy array, a ``tf.data.Dataset``
@@ -284,7 +285,7 @@ class GAN(gan_train_step_class(), keras.Model):
         )
         # TensorFlow's fit needs the MultiOptimizer built before the first step.
         optimizer.build(self.trainable_variables)
-        self._gan_compile_args = {
+        self._compile_args = {
             "loss": loss,
             "gradient_penalty_weight": gradient_penalty_weight,
             "discriminator_steps": discriminator_steps,
@@ -590,32 +591,3 @@ class GAN(gan_train_step_class(), keras.Model):
             key = f"{_NETWORK_SEED_KEY}_{i}"
             if key in store:
                 variable.assign(store[key])
-
-    def get_compile_config(self) -> dict[str, Any]:
-        """The ``compile()`` arguments, both optimizers serialized.
-
-        Returns:
-            A JSON-serializable dict (empty before ``compile()``).
-        """
-        if not self.compiled or self.generator_optimizer is None:
-            return {}
-        return {
-            "generator_optimizer": keras.optimizers.serialize(self.generator_optimizer),
-            "discriminator_optimizer": keras.optimizers.serialize(
-                self.discriminator_optimizer
-            ),
-            **self._gan_compile_args,
-        }
-
-    def compile_from_config(self, config: dict[str, Any]) -> None:
-        """Compile from ``get_compile_config()`` (used when a ``.keras`` file loads).
-
-        Args:
-            config: A dict from ``get_compile_config``.
-        """
-        if not config:
-            return
-        config = copy.deepcopy(config)
-        for key in ("generator_optimizer", "discriminator_optimizer"):
-            config[key] = keras.optimizers.deserialize(config[key])
-        self.compile(**config)
