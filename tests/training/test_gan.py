@@ -148,6 +148,25 @@ def test_fit_moves_every_variable_and_both_optimizers(loss):
         )
 
 
+def assert_same_run(first, second):
+    """Two runs' variables agree: exactly on jax and torch.
+
+    TensorFlow's CPU kernels are not bitwise reproducible from one freshly
+    traced train function to the next: CI runs saw differences from one
+    float32 ulp up to 2e-7 on an Adam second moment of 7e-6, after the
+    wgan_gp double backward. So on TensorFlow each variable must agree to
+    0.1% of its own largest entry. A real bug (lost optimizer slots, a
+    replayed or unseeded noise draw) moves a variable by the order of its size.
+    """
+    exact = keras.backend.backend() != "tensorflow"
+    for a, b in zip(first, second, strict=True):
+        if exact:
+            np.testing.assert_array_equal(a, b)
+        else:
+            scale = float(np.max(np.abs(b))) if np.size(b) else 0.0
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-3 * scale + 1e-10)
+
+
 def test_same_seed_gives_the_same_run():
     def run():
         keras.utils.set_random_seed(3)  # weights, dropout and the noise seed
@@ -156,8 +175,7 @@ def test_same_seed_gives_the_same_run():
         gan.fit(images(32), batch_size=16, epochs=1, shuffle=False, verbose=0)
         return snapshot(gan.variables)
 
-    for a, b in zip(run(), run(), strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_same_run(run(), run())
 
 
 def test_noise_comes_from_the_trainer_seed():
@@ -549,21 +567,7 @@ def test_trainer_round_trip_resumes_exactly(tmp_path):
     )
     assert int(ops.convert_to_numpy(loaded.discriminator_optimizer.iterations)) == 4
     loaded.fit(x, epochs=1, **fit)
-    # Exact on jax and torch. TensorFlow's CPU kernels are not bitwise
-    # reproducible from one freshly traced train function to the next: CI runs
-    # saw differences from one float32 ulp up to 2e-7 on an Adam second moment
-    # of 7e-6, after the wgan_gp double backward. So on TensorFlow each
-    # variable must agree to 0.1% of its own largest entry. A real resume bug
-    # (lost slots, a replayed seed) moves a variable by the order of its size.
-    exact = keras.backend.backend() != "tensorflow"
-    for a, b in zip(
-        snapshot(straight.variables), snapshot(loaded.variables), strict=True
-    ):
-        if exact:
-            np.testing.assert_array_equal(a, b)
-        else:
-            scale = float(np.max(np.abs(b))) if np.size(b) else 0.0
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-3 * scale + 1e-10)
+    assert_same_run(snapshot(straight.variables), snapshot(loaded.variables))
 
 
 def test_get_config_round_trip_without_a_file():
