@@ -106,3 +106,39 @@ def test_subpackages_import_no_more_frameworks_than_keras():
         "    getattr(keras_dlkit, name)\n"
     )
     assert _imported_after(code) == baseline
+
+
+@pytest.mark.subprocess
+def test_building_blocks_imports_no_other_framework():
+    """Blocks built on jax or torch import no framework a Keras layer does not.
+
+    ``keras.initializers.serialize`` (any Keras serializer) imports TensorFlow
+    when it is installed; a block that serialized its initializer to hand it
+    to its sublayers cost jax and torch users about 10 s and 500 MB on the
+    first model built.
+    """
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend == "tensorflow":
+        pytest.skip("TensorFlow is the backend here")
+    code = (
+        "import numpy as np\n"
+        "from keras_dlkit import blocks\n"
+        "x = np.ones((1, 8, 8, 4), 'float32')\n"
+        "for block in (\n"
+        "    blocks.BasicBlock(4, stride=2),\n"
+        "    blocks.BottleneckBlock(2, version=2, conv_shortcut=True),\n"
+        "    blocks.VGGStage(4, num_convs=1, norm='batch'),\n"
+        "    blocks.CycleGANResidualBlock(),\n"
+        "    blocks.MBConv(4, expand_ratio=2),\n"
+        "    blocks.InceptionModule(2, 2, 2, 2, 2, 2),\n"
+        "    blocks.InceptionA(2, 2, (2, 2), (2, 2, 2)),\n"
+        "    blocks.UNetDown(4, pool=False),\n"
+        "):\n"
+        "    block(x)\n"
+    )
+    baseline = _imported_after(
+        "import numpy as np, keras\n"
+        "keras.layers.Conv2D(2, 1)(np.ones((1, 4, 4, 1), 'float32'))"
+    )
+    assert baseline["tensorflow"] is False
+    assert _imported_after(code) == baseline

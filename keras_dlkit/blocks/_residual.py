@@ -96,10 +96,10 @@ class ResidualBlockBase(keras.layers.Layer):
             "norm_epsilon": self.norm_epsilon,
             "norm_momentum": self.norm_momentum,
             "activation": "relu",
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
-            if self.kernel_regularizer is not None
-            else None,
+            # The objects themselves: ConvNormAct clones them per layer.
+            # (keras.initializers.serialize would import TensorFlow.)
+            "kernel_initializer": self.kernel_initializer,
+            "kernel_regularizer": self.kernel_regularizer,
         }
         options.update(kw)
         return ConvNormAct(

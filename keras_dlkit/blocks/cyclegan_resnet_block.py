@@ -8,6 +8,7 @@ import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
+from keras_dlkit.utils._keras import clone_initializer
 from keras_dlkit.utils.validation import check_float
 
 
@@ -94,17 +95,16 @@ class CycleGANResidualBlock(keras.layers.Layer):
 
     def _make_sublayers(self, channels: int) -> None:
         common = {"dtype": self.dtype_policy}
+
         # A fresh initializer per kernel: one unseeded instance shared by two
         # kernels of the same shape would draw the same values twice.
-        initializer_config = keras.initializers.serialize(self.kernel_initializer)
-
         def conv(index):
             return keras.layers.Conv2D(
                 channels,
                 3,
                 padding="valid",
                 use_bias=not self.affine_norm,
-                kernel_initializer=keras.initializers.deserialize(initializer_config),
+                kernel_initializer=clone_initializer(self.kernel_initializer),
                 data_format="channels_last",
                 name=f"conv_{index}",
                 **common,

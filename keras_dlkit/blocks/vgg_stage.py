@@ -95,12 +95,9 @@ class VGGStage(keras.layers.Layer):
                 f"{kernel_regularizer!r} ({error})."
             ) from None
         self.input_spec = keras.layers.InputSpec(ndim=4)
-        initializer = keras.initializers.serialize(self.kernel_initializer)
-        regularizer = (
-            keras.regularizers.serialize(self.kernel_regularizer)
-            if self.kernel_regularizer is not None
-            else None
-        )
+        # The objects themselves: ConvNormAct clones them per layer.
+        initializer = self.kernel_initializer
+        regularizer = self.kernel_regularizer
         self.convs = [
             ConvNormAct(
                 self.filters,
