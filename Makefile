@@ -9,6 +9,10 @@ BACKENDS ?= tensorflow jax torch
 PYTEST_ARGS ?=
 SPHINXOPTS ?= -W --keep-going
 FASHION_MNIST_DEB_DIR := /usr/share/datasets/fashion-mnist
+# JAX's persistent compilation cache for the tests (see tests/conftest.py),
+# kept in the checkout so that later runs reuse it. Not for the benchmarks:
+# a cache hit would leave the compile out of their memory figures.
+JAX_CACHE_DIR ?= $(CURDIR)/.cache/jax
 
 .PHONY: help install sysdeps seed lint test test-backend docs docs-clean bench clean
 
@@ -36,6 +40,8 @@ seed: install sysdeps  ## Fill the data cache ($KERAS_HOME/datasets) without int
 lint: install  ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+test test-backend: export JAX_COMPILATION_CACHE_DIR := $(JAX_CACHE_DIR)
 
 test: lint seed  ## The suite on tensorflow, jax and torch (then the large tests once)
 	@set -e; for backend in $(BACKENDS); do \
@@ -66,4 +72,4 @@ bench: install  ## Run the benchmarks (ratios of medians against the anchors)
 	done
 
 clean: docs-clean  ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .cache

@@ -1,6 +1,8 @@
 """Settings for the whole test session (imported before any test module)."""
 
+import importlib.util
 import os
+import tempfile
 
 # JAX compiles a new random-number kernel for every weight shape it
 # initializes. With the partitionable threefry variant (JAX's default since
@@ -11,3 +13,21 @@ import os
 # test compares against stored draws. Set before Keras imports JAX; the
 # subprocesses of the crash tests inherit it.
 os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "false")
+
+# JAX: a persistent compilation cache shared by the pytest workers, their
+# subprocesses and later runs. Each new weight shape, and each train step of
+# the many small models the tests build again and again, is an XLA compile
+# of about a second on two CPU cores; a cached executable is the one a
+# recompile would produce. Entries of any compile time and size are kept
+# (JAX's defaults skip those under a second). A size limit turns on JAX's
+# file lock, so one worker never reads an entry another is still writing.
+# `make test` points the directory into the checkout; set
+# JAX_COMPILATION_CACHE_DIR to choose another.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR",
+    os.path.join(tempfile.gettempdir(), "keras-dlkit-jax-cache"),
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+if importlib.util.find_spec("filelock") is not None:
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(4 * 2**30))

@@ -10,28 +10,13 @@ pick it up.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-
-# Base-optimizer arguments a wrapper does not take: they belong to the inner
-# optimizer. ``from_config`` of older files may still pass their defaults.
-_BASE_OPTIMIZER_DEFAULTS = {
-    "learning_rate": None,
-    "weight_decay": None,
-    "clipnorm": None,
-    "global_clipnorm": None,
-    "clipvalue": None,
-    "use_ema": False,
-    "ema_momentum": 0.99,
-    "ema_overwrite_frequency": None,
-    "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
-}
+from keras_dlkit.optimizers._wrapper import OptimizerWrapper
 
 
 def _get_inner_optimizer(optimizer: Any) -> keras.optimizers.Optimizer:
@@ -77,7 +62,7 @@ def global_norm(grads: list[Any]) -> Any:
 
 
 @keras_dlkit_export("keras_dlkit.optimizers.GradientNormTracker")
-class GradientNormTracker(keras.optimizers.Optimizer):
+class GradientNormTracker(OptimizerWrapper):
     """Wrap an optimizer and record the global norm of the gradients it gets.
 
     The gradients reach the inner optimizer unchanged. After each step the
@@ -117,29 +102,9 @@ class GradientNormTracker(keras.optimizers.Optimizer):
     1
     """
 
-    def __init__(
-        self,
-        optimizer: keras.optimizers.Optimizer | str,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        for arg_name, default in _BASE_OPTIMIZER_DEFAULTS.items():
-            if arg_name not in kwargs:
-                continue
-            value = kwargs.pop(arg_name)
-            if value != default:
-                raise ValueError(
-                    f"`{arg_name}` is not an argument of {type(self).__name__}; "
-                    f"set it on the inner `optimizer` instead, got {value!r}."
-                )
-        if kwargs:
-            raise ValueError(
-                f"{type(self).__name__} got unexpected arguments "
-                f"`{'`, `'.join(kwargs)}`."
-            )
-        inner = _get_inner_optimizer(optimizer)
-        super().__init__(learning_rate=0.0, name=name)
-        self.inner_optimizer = inner
+    def resolve_inner(self, optimizer: Any) -> keras.optimizers.Optimizer:
+        """Any Keras optimizer but a ``LossScaleOptimizer`` or a loss-scaled one."""
+        return _get_inner_optimizer(optimizer)
 
     # -- state ----------------------------------------------------------------
 
@@ -203,11 +168,6 @@ class GradientNormTracker(keras.optimizers.Optimizer):
         self.inner_optimizer.build(var_list)
         super().build(var_list)
 
-    @property
-    def variables(self) -> list[Any]:
-        """The wrapper's variables followed by the inner optimizer's."""
-        return self._variables + self.inner_optimizer.variables
-
     # -- the update -------------------------------------------------------------
 
     def _transform(self, grads, trainable_values, trainable_variables, state):
@@ -228,21 +188,13 @@ class GradientNormTracker(keras.optimizers.Optimizer):
             trainable_variables: The variables; needed on the first call if
                 the optimizer is not built yet.
         """
-        if len(grads) == 0:
+        if not self.build_on_first_apply(grads, trainable_variables):
             return
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `trainable_variables`, the "
-                    "optimizer must be built: call `optimizer.build(vars)`."
-                )
-            variables = list(self._trainable_variables)
-        else:
-            variables = list(trainable_variables)
-            if not self.built:
-                with keras.name_scope(self.name, caller=self):
-                    self.build(variables)
-                self.built = True
+        variables = list(
+            self._trainable_variables
+            if trainable_variables is None
+            else trainable_variables
+        )
         state = {
             key: ops.convert_to_tensor(var)
             for key, var in self._state_variables.items()
@@ -271,23 +223,7 @@ class GradientNormTracker(keras.optimizers.Optimizer):
             The updated trainable values and the updated ``self.variables``
             values.
         """
-        if not self.built:
-            raise ValueError(
-                f"To call `stateless_apply`, {type(self).__name__} must be "
-                "built: call `optimizer.build(trainable_variables)` first."
-            )
-        optimizer_variables = list(optimizer_variables)
-        if len(optimizer_variables) != len(self.variables):
-            raise ValueError(
-                "`optimizer_variables` must match `optimizer.variables` one to "
-                f"one: got {len(optimizer_variables)} values for "
-                f"{len(self.variables)} variables."
-            )
-        n_own = len(self._variables)
-        # Tensors, not variables: LossScaleOptimizer passes its inner
-        # optimizer's variables here, inside a StatelessScope.
-        own_values = [ops.convert_to_tensor(v) for v in optimizer_variables[:n_own]]
-        inner_values = optimizer_variables[n_own:]
+        own_values, inner_values = self.split_values(optimizer_variables)
         by_id = {
             id(v): value for v, value in zip(self._variables, own_values, strict=True)
         }
@@ -309,54 +245,3 @@ class GradientNormTracker(keras.optimizers.Optimizer):
             inner_values, new_grads, trainable_variables
         )
         return new_trainable, new_own + list(new_inner)
-
-    # -- delegation -------------------------------------------------------------
-
-    @property
-    def learning_rate(self) -> Any:
-        """The inner optimizer's learning rate (settable)."""
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, learning_rate: Any) -> None:
-        self.inner_optimizer.learning_rate = learning_rate
-
-    @property
-    def iterations(self) -> Any:
-        """The inner optimizer's step counter."""
-        return self.inner_optimizer.iterations
-
-    def finalize_variable_values(self, var_list: list[Any]) -> None:
-        """Let the inner optimizer finalize (for example swap in EMA weights)."""
-        self.inner_optimizer.finalize_variable_values(var_list)
-
-    # -- config -----------------------------------------------------------------
-
-    def get_config(self) -> dict[str, Any]:
-        """Config with the inner optimizer serialized.
-
-        Returns:
-            A JSON-serializable dict.
-        """
-        return {
-            "name": self.name,
-            "optimizer": keras.optimizers.serialize(self.inner_optimizer),
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None):
-        """Rebuild the wrapper, deserializing the inner optimizer.
-
-        Args:
-            config: A dict from ``get_config``.
-            custom_objects: Optional custom objects for the inner optimizer.
-
-        Returns:
-            A new wrapper.
-        """
-        config = dict(config)
-        # `deserialize` edits the dict it is given; keep the caller's intact.
-        optimizer = keras.optimizers.deserialize(
-            copy.deepcopy(config.pop("optimizer")), custom_objects=custom_objects
-        )
-        return cls(optimizer, **config)

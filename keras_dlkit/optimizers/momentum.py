@@ -15,7 +15,6 @@ optimizer's own update uses that tensor.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +23,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.optimizers.gradient_norm import _BASE_OPTIMIZER_DEFAULTS
+from keras_dlkit.optimizers._wrapper import OptimizerWrapper
 
 _SUPPORTED = "keras.optimizers.SGD (momentum > 0), Adam or AdamW"
 
@@ -86,7 +85,7 @@ def _sgd_parallel_update_step(
 
 
 @keras_dlkit_export("keras_dlkit.optimizers.ScheduledMomentum")
-class ScheduledMomentum(keras.optimizers.Optimizer):
+class ScheduledMomentum(OptimizerWrapper):
     """Wrap SGD, Adam or AdamW so that its momentum follows a schedule.
 
     Before every update the momentum is computed from the inner optimizer's
@@ -148,6 +147,8 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
     0.85
     """
 
+    SERIALIZED = ("schedule",)
+
     def __init__(
         self,
         optimizer: keras.optimizers.Optimizer | str,
@@ -155,20 +156,18 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        for arg_name, default in _BASE_OPTIMIZER_DEFAULTS.items():
-            if arg_name not in kwargs:
-                continue
-            value = kwargs.pop(arg_name)
-            if value != default:
-                raise ValueError(
-                    f"`{arg_name}` is not an argument of {type(self).__name__}; "
-                    f"set it on the inner `optimizer` instead, got {value!r}."
-                )
-        if kwargs:
+        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
             raise ValueError(
-                f"{type(self).__name__} got unexpected arguments "
-                f"`{'`, `'.join(kwargs)}`."
+                "`schedule` must be a keras.optimizers.schedules."
+                "LearningRateSchedule (for example keras_dlkit.schedules.OneCycle), "
+                f"got {schedule!r}."
             )
+        super().__init__(optimizer, name=name, **kwargs)
+        self.schedule = schedule
+        self._momentum_attribute = _momentum_attribute(self.inner_optimizer)
+
+    def resolve_inner(self, optimizer: Any) -> keras.optimizers.Optimizer:
+        """SGD with momentum, Adam or AdamW, or the name of one."""
         if isinstance(optimizer, str):
             try:
                 optimizer = keras.optimizers.get(optimizer)
@@ -177,17 +176,8 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
                     f"`optimizer` must be a {_SUPPORTED} instance or the name of "
                     f"one, got {optimizer!r}."
                 ) from error
-        attribute = _momentum_attribute(optimizer)
-        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-            raise ValueError(
-                "`schedule` must be a keras.optimizers.schedules."
-                "LearningRateSchedule (for example keras_dlkit.schedules.OneCycle), "
-                f"got {schedule!r}."
-            )
-        super().__init__(learning_rate=0.0, name=name)
-        self.inner_optimizer = optimizer
-        self.schedule = schedule
-        self._momentum_attribute = attribute
+        _momentum_attribute(optimizer)
+        return optimizer
 
     # -- the momentum -----------------------------------------------------------
 
@@ -252,11 +242,6 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
         self.inner_optimizer.build(var_list)
         super().build(var_list)
 
-    @property
-    def variables(self) -> list[Any]:
-        """The wrapper's variables followed by the inner optimizer's."""
-        return self._variables + self.inner_optimizer.variables
-
     # -- the update -------------------------------------------------------------
 
     def apply(self, grads: list[Any], trainable_variables: list[Any] | None = None):
@@ -267,18 +252,8 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
             trainable_variables: The variables; needed on the first call if
                 the optimizer is not built yet.
         """
-        if len(grads) == 0:
+        if not self.build_on_first_apply(grads, trainable_variables):
             return
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `trainable_variables`, the "
-                    "optimizer must be built: call `optimizer.build(vars)`."
-                )
-        elif not self.built:
-            with keras.name_scope(self.name, caller=self):
-                self.build(list(trainable_variables))
-            self.built = True
         value = self.momentum_at(ops.convert_to_tensor(self.iterations))
         self.current_momentum.assign(value)
         with self._momentum(value):
@@ -301,23 +276,7 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
             The updated trainable values and the updated ``self.variables``
             values.
         """
-        if not self.built:
-            raise ValueError(
-                f"To call `stateless_apply`, {type(self).__name__} must be "
-                "built: call `optimizer.build(trainable_variables)` first."
-            )
-        optimizer_variables = list(optimizer_variables)
-        if len(optimizer_variables) != len(self.variables):
-            raise ValueError(
-                "`optimizer_variables` must match `optimizer.variables` one to "
-                f"one: got {len(optimizer_variables)} values for "
-                f"{len(self.variables)} variables."
-            )
-        n_own = len(self._variables)
-        # Tensors, not variables: LossScaleOptimizer passes its inner
-        # optimizer's variables here, inside a StatelessScope.
-        own_values = [ops.convert_to_tensor(v) for v in optimizer_variables[:n_own]]
-        inner_values = optimizer_variables[n_own:]
+        own_values, inner_values = self.split_values(optimizer_variables)
         inner_ids = [id(v) for v in self.inner_optimizer.variables]
         step = ops.convert_to_tensor(
             inner_values[inner_ids.index(id(self.inner_optimizer.iterations))]
@@ -332,58 +291,3 @@ class ScheduledMomentum(keras.optimizers.Optimizer):
                 inner_values, grads, trainable_variables
             )
         return new_trainable, new_own + list(new_inner)
-
-    # -- delegation -------------------------------------------------------------
-
-    @property
-    def learning_rate(self) -> Any:
-        """The inner optimizer's learning rate (settable)."""
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, learning_rate: Any) -> None:
-        self.inner_optimizer.learning_rate = learning_rate
-
-    @property
-    def iterations(self) -> Any:
-        """The inner optimizer's step counter."""
-        return self.inner_optimizer.iterations
-
-    def finalize_variable_values(self, var_list: list[Any]) -> None:
-        """Let the inner optimizer finalize (for example swap in EMA weights)."""
-        self.inner_optimizer.finalize_variable_values(var_list)
-
-    # -- config -----------------------------------------------------------------
-
-    def get_config(self) -> dict[str, Any]:
-        """Config with the inner optimizer and the schedule serialized.
-
-        Returns:
-            A JSON-serializable dict.
-        """
-        return {
-            "name": self.name,
-            "optimizer": keras.optimizers.serialize(self.inner_optimizer),
-            "schedule": keras.saving.serialize_keras_object(self.schedule),
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None):
-        """Rebuild the wrapper, deserializing the inner optimizer and schedule.
-
-        Args:
-            config: A dict from ``get_config``.
-            custom_objects: Optional custom objects for both.
-
-        Returns:
-            A new wrapper.
-        """
-        config = dict(config)
-        # `deserialize` edits the dict it is given; keep the caller's intact.
-        optimizer = keras.optimizers.deserialize(
-            copy.deepcopy(config.pop("optimizer")), custom_objects=custom_objects
-        )
-        schedule = keras.saving.deserialize_keras_object(
-            copy.deepcopy(config.pop("schedule")), custom_objects=custom_objects
-        )
-        return cls(optimizer, schedule, **config)
