@@ -13,6 +13,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_dlkit.utils.validation import check_float
+
 LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
 
@@ -66,3 +68,67 @@ class FlatNormal:
     def __call__(self, shape: tuple, dtype: Any = None) -> Any:
         flat = self._initializer((math.prod(shape),), dtype=dtype)
         return ops.reshape(flat, shape)
+
+
+class EqualizedBase(keras.layers.Layer):
+    """What EqualizedDense and EqualizedConv2D share.
+
+    The bias, activation and learning-rate arguments with their checks, the
+    weights (a unit-variance kernel scaled at run time, a bias scaled by
+    ``lr_multiplier``), the bias-and-activation tail and their config.
+    """
+
+    def __init__(
+        self,
+        use_bias: bool,
+        activation: Any,
+        lr_multiplier: float,
+        gain: float,
+        bias_init: float,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(use_bias, bool):
+            raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
+        self.use_bias = use_bias
+        self.activation = resolve_activation("activation", activation)
+        self.lr_multiplier = check_float(
+            "lr_multiplier", lr_multiplier, minimum=0.0, min_inclusive=False
+        )
+        self.gain = check_float("gain", gain, minimum=0.0, min_inclusive=False)
+        self.bias_init = check_float("bias_init", bias_init)
+
+    def add_equalized_weights(self, kernel_shape: tuple[int, ...], fan_in: int) -> None:
+        """The kernel, the bias (or ``None``) and the run-time weight scale."""
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=kernel_shape,
+            initializer=FlatNormal(1.0 / self.lr_multiplier),
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(kernel_shape[-1],),
+                initializer=keras.initializers.Constant(self.bias_init),
+            )
+        self.weight_scale = self.gain * self.lr_multiplier / math.sqrt(fan_in)
+
+    def bias_and_activation(self, x: Any) -> Any:
+        """Add the scaled bias, then apply the activation."""
+        if self.bias is not None:
+            bias = self.bias
+            if self.lr_multiplier != 1.0:  # no op to trace when it is 1
+                bias = bias * self.lr_multiplier
+            x = x + bias
+        return apply_activation(x, self.activation)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "use_bias": self.use_bias,
+            "activation": serialize_activation(self.activation),
+            "lr_multiplier": self.lr_multiplier,
+            "gain": self.gain,
+            "bias_init": self.bias_init,
+        }

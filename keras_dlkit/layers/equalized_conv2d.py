@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.layers._stylegan_ops import (
-    FlatNormal,
-    apply_activation,
-    resolve_activation,
-    serialize_activation,
-)
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
+from keras_dlkit.layers._stylegan_ops import EqualizedBase
+from keras_dlkit.utils.validation import check_choice, check_int
 
 
 def _check_kernel_size(value: Any) -> tuple[int, int]:
@@ -36,7 +29,7 @@ def _check_kernel_size(value: Any) -> tuple[int, int]:
 
 
 @keras_dlkit_export("keras_dlkit.layers.EqualizedConv2D")
-class EqualizedConv2D(keras.layers.Layer):
+class EqualizedConv2D(EqualizedBase):
     """2-D convolution with an equalized learning rate (channels last).
 
     As :class:`EqualizedDense`: the stored kernel of shape
@@ -85,7 +78,7 @@ class EqualizedConv2D(keras.layers.Layer):
         bias_init: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(use_bias, activation, lr_multiplier, gain, bias_init, **kwargs)
         self.filters = check_int("filters", filters, minimum=1)
         self._kernel_hw = _check_kernel_size(kernel_size)
         self.kernel_size = (
@@ -95,15 +88,6 @@ class EqualizedConv2D(keras.layers.Layer):
         )
         self.strides = check_int("strides", strides, minimum=1)
         self.padding = check_choice("padding", padding, ("same", "valid"))
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
-        self.use_bias = use_bias
-        self.activation = resolve_activation("activation", activation)
-        self.lr_multiplier = check_float(
-            "lr_multiplier", lr_multiplier, minimum=0.0, min_inclusive=False
-        )
-        self.gain = check_float("gain", gain, minimum=0.0, min_inclusive=False)
-        self.bias_init = check_float("bias_init", bias_init)
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) != 4 or input_shape[-1] is None:
@@ -112,20 +96,8 @@ class EqualizedConv2D(keras.layers.Layer):
                 f"channels) with known channels, got {input_shape}."
             )
         channels = input_shape[-1]
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(*self._kernel_hw, channels, self.filters),
-            initializer=FlatNormal(1.0 / self.lr_multiplier),
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=keras.initializers.Constant(self.bias_init),
-            )
         fan_in = self._kernel_hw[0] * self._kernel_hw[1] * channels
-        self.weight_scale = self.gain * self.lr_multiplier / math.sqrt(fan_in)
+        self.add_equalized_weights((*self._kernel_hw, channels, self.filters), fan_in)
 
     def call(self, inputs: Any) -> Any:
         x = ops.conv(
@@ -134,12 +106,7 @@ class EqualizedConv2D(keras.layers.Layer):
             strides=self.strides,
             padding=self.padding,
         )
-        if self.bias is not None:
-            bias = self.bias
-            if self.lr_multiplier != 1.0:  # no op to trace when it is 1
-                bias = bias * self.lr_multiplier
-            x = x + bias
-        return apply_activation(x, self.activation)
+        return self.bias_and_activation(x)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         def size(n: int | None, k: int) -> int | None:
@@ -163,9 +130,4 @@ class EqualizedConv2D(keras.layers.Layer):
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
-            "use_bias": self.use_bias,
-            "activation": serialize_activation(self.activation),
-            "lr_multiplier": self.lr_multiplier,
-            "gain": self.gain,
-            "bias_init": self.bias_init,
         }

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.layers._stylegan_ops import (
-    FlatNormal,
-    apply_activation,
-    resolve_activation,
-    serialize_activation,
-)
-from keras_dlkit.utils.validation import check_float, check_int
+from keras_dlkit.layers._stylegan_ops import EqualizedBase
+from keras_dlkit.utils.validation import check_int
 
 
 @keras_dlkit_export("keras_dlkit.layers.EqualizedDense")
-class EqualizedDense(keras.layers.Layer):
+class EqualizedDense(EqualizedBase):
     """Dense layer with an equalized learning rate (Karras et al., 2018, 2019).
 
     The stored kernel is drawn from ``N(0, 1 / lr_multiplier**2)`` and scaled
@@ -72,17 +65,8 @@ class EqualizedDense(keras.layers.Layer):
         bias_init: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(use_bias, activation, lr_multiplier, gain, bias_init, **kwargs)
         self.units = check_int("units", units, minimum=1)
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
-        self.use_bias = use_bias
-        self.activation = resolve_activation("activation", activation)
-        self.lr_multiplier = check_float(
-            "lr_multiplier", lr_multiplier, minimum=0.0, min_inclusive=False
-        )
-        self.gain = check_float("gain", gain, minimum=0.0, min_inclusive=False)
-        self.bias_init = check_float("bias_init", bias_init)
 
     def build(self, input_shape: tuple) -> None:
         fan_in = input_shape[-1]
@@ -91,28 +75,11 @@ class EqualizedDense(keras.layers.Layer):
                 f"EqualizedDense needs a known last input dimension, got input "
                 f"shape {input_shape}."
             )
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(fan_in, self.units),
-            initializer=FlatNormal(1.0 / self.lr_multiplier),
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units,),
-                initializer=keras.initializers.Constant(self.bias_init),
-            )
-        self.weight_scale = self.gain * self.lr_multiplier / math.sqrt(fan_in)
+        self.add_equalized_weights((fan_in, self.units), fan_in)
 
     def call(self, inputs: Any) -> Any:
         x = ops.matmul(inputs, self.kernel) * self.weight_scale
-        if self.bias is not None:
-            bias = self.bias
-            if self.lr_multiplier != 1.0:  # no op to trace when it is 1
-                bias = bias * self.lr_multiplier
-            x = x + bias
-        return apply_activation(x, self.activation)
+        return self.bias_and_activation(x)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape[:-1], self.units)
@@ -121,9 +88,4 @@ class EqualizedDense(keras.layers.Layer):
         return {
             **super().get_config(),
             "units": self.units,
-            "use_bias": self.use_bias,
-            "activation": serialize_activation(self.activation),
-            "lr_multiplier": self.lr_multiplier,
-            "gain": self.gain,
-            "bias_init": self.bias_init,
         }
