@@ -18,6 +18,9 @@ step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py --rounds 5
 
+``--configs plain schedule agc checkpoint toolkit`` also times each part of
+the toolkit alone, each as a ratio to the first configuration named.
+
 Target (issue 3): ratio <= 1.05.
 """
 
@@ -61,19 +64,31 @@ def build(units):
     )
 
 
+#: What each configuration adds to plain SGD with momentum; ``toolkit`` is
+#: the issue's figure, the others split it into its parts.
+CONFIGS = {
+    "plain": (),
+    "schedule": ("schedule",),
+    "agc": ("agc",),
+    "checkpoint": ("checkpoint",),
+    "toolkit": ("schedule", "agc", "checkpoint"),
+}
+
+
 def fit_once(config, data, args, directory):
     (x, y), validation = data
     keras.utils.set_random_seed(0)
     model = build(args.units)
     steps = int(np.ceil(len(x) / args.batch_size))
+    parts = CONFIGS[config]
+    learning_rate = 0.05
+    if "schedule" in parts:
+        learning_rate = OneCycle(0.05, total_steps=steps * args.epochs)
+    optimizer = keras.optimizers.SGD(learning_rate, momentum=0.9)
+    if "agc" in parts:
+        optimizer = AdaptiveGradientClipping(optimizer, clip_factor=0.01)
     callbacks = []
-    if config == "plain":
-        optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
-    else:
-        schedule = OneCycle(0.05, total_steps=steps * args.epochs)
-        optimizer = AdaptiveGradientClipping(
-            keras.optimizers.SGD(schedule, momentum=0.9), clip_factor=0.01
-        )
+    if "checkpoint" in parts:
         callbacks.append(BestKCheckpoint(directory, monitor="val_loss", k=2))
     timer = EpochTimer()
     callbacks.append(timer)
@@ -101,6 +116,13 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train", type=int, default=60000)
     parser.add_argument("--units", type=int, nargs="+", default=[512, 512])
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        choices=CONFIGS,
+        default=["plain", "toolkit"],
+        help="what to time; ratios are to the first (default: plain toolkit)",
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
@@ -112,12 +134,12 @@ def main():
     x_train = x_train[: args.train].reshape(-1, 784).astype("float32") / 255.0
     x_test = x_test.reshape(-1, 784).astype("float32") / 255.0
     data = ((x_train, y_train[: args.train]), (x_test, y_test))
-    samples = {"plain": [], "toolkit": []}
+    samples = {config: [] for config in args.configs}
     for _ in range(args.rounds):
         for config in samples:
             with tempfile.TemporaryDirectory() as directory:
                 samples[config] += fit_once(config, data, args, directory)
-    anchor = statistics.median(samples["plain"])
+    anchor = statistics.median(samples[args.configs[0]])
     backend = keras.backend.backend()
     print(
         f"backend={backend} rounds={args.rounds} epochs={args.epochs} "
