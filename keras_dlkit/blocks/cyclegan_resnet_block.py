@@ -96,14 +96,14 @@ class CycleGANResidualBlock(keras.layers.Layer):
     def _make_sublayers(self, channels: int) -> None:
         common = {"dtype": self.dtype_policy}
 
-        # A fresh initializer per kernel: one unseeded instance shared by two
-        # kernels of the same shape would draw the same values twice.
         def conv(index):
             return keras.layers.Conv2D(
                 channels,
                 3,
                 padding="valid",
                 use_bias=not self.affine_norm,
+                # A fresh initializer per kernel: one unseeded instance shared
+                # by two kernels of the same shape would draw the same values.
                 kernel_initializer=clone_initializer(self.kernel_initializer),
                 data_format="channels_last",
                 name=f"conv_{index}",

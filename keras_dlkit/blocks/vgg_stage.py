@@ -95,9 +95,6 @@ class VGGStage(keras.layers.Layer):
                 f"{kernel_regularizer!r} ({error})."
             ) from None
         self.input_spec = keras.layers.InputSpec(ndim=4)
-        # The objects themselves: ConvNormAct clones them per layer.
-        initializer = self.kernel_initializer
-        regularizer = self.kernel_regularizer
         self.convs = [
             ConvNormAct(
                 self.filters,
@@ -107,8 +104,9 @@ class VGGStage(keras.layers.Layer):
                 norm=self.norm,
                 norm_epsilon=self.norm_epsilon,
                 activation=self.activation,
-                kernel_initializer=initializer,
-                kernel_regularizer=regularizer,
+                # The objects themselves: ConvNormAct clones them per layer.
+                kernel_initializer=self.kernel_initializer,
+                kernel_regularizer=self.kernel_regularizer,
                 name=f"conv{i + 1}",
                 dtype=self.dtype_policy,
             )
