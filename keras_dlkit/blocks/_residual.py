@@ -38,7 +38,7 @@ class ResidualBlockBase(keras.layers.Layer):
         use_bias: bool = False,
         norm_epsilon: float = RESNET_EPSILON,
         norm_momentum: float = 0.99,
-        kernel_initializer: Any = "he_normal",
+        kernel_initializer: Any = "he_uniform",
         kernel_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:

@@ -54,7 +54,8 @@ class BasicBlock(ResidualBlockBase):
         norm_epsilon: Batch-norm epsilon (> 0); default ``1.001e-5`` as the
             ``keras.applications`` ResNets.
         norm_momentum: Batch-norm momentum, in ``[0, 1)``.
-        kernel_initializer: Initializer of every kernel (default He normal).
+        kernel_initializer: Initializer of every kernel (default He
+            uniform; see :class:`~keras_dlkit.blocks.ConvNormAct`).
         kernel_regularizer: Optional regularizer of every kernel.
         **kwargs: Passed to ``keras.layers.Layer`` (``name``, ``dtype``).
 
@@ -86,7 +87,7 @@ class BasicBlock(ResidualBlockBase):
         use_bias: bool = False,
         norm_epsilon: float = RESNET_EPSILON,
         norm_momentum: float = 0.99,
-        kernel_initializer: Any = "he_normal",
+        kernel_initializer: Any = "he_uniform",
         kernel_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:

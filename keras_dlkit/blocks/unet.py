@@ -114,8 +114,10 @@ class UNetDown(_DoubleConv):
         batch_norm: Batch normalization after each convolution (the
             convolution then has no bias).
         activation: Activation after each convolution (paper: ReLU).
-        kernel_initializer: Initializer of the kernels (default He normal,
-            the paper's Gaussian with standard deviation sqrt(2/N)).
+        kernel_initializer: Initializer of the kernels (default He
+            uniform, the variance ``2 / N`` of the paper's Gaussian drawn
+            uniformly; pass ``"he_normal"`` for the Gaussian. See
+            :class:`~keras_dlkit.blocks.ConvNormAct`).
         **kwargs: Base layer arguments (``name``, ``dtype``, ...).
 
     Input shape: ``(batch, height, width, channels)``; with ``pool`` height
@@ -139,7 +141,7 @@ class UNetDown(_DoubleConv):
         padding: str = "same",
         batch_norm: bool = False,
         activation: Any = "relu",
-        kernel_initializer: Any = "he_normal",
+        kernel_initializer: Any = "he_uniform",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -228,7 +230,7 @@ class UNetUp(_DoubleConv):
         padding: str = "same",
         batch_norm: bool = False,
         activation: Any = "relu",
-        kernel_initializer: Any = "he_normal",
+        kernel_initializer: Any = "he_uniform",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

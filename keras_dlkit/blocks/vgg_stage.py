@@ -39,9 +39,10 @@ class VGGStage(keras.layers.Layer):
         use_bias: Whether the convolutions have a bias.
         norm_epsilon: Batch-norm epsilon (> 0), when ``norm="batch"``;
             default ``1e-5`` as torchvision.
-        kernel_initializer: Initializer of every kernel (default He normal,
-            as torchvision's VGG: it keeps deep ReLU stacks without batch
-            norm from dying at initialization).
+        kernel_initializer: Initializer of every kernel (default He
+            uniform: torchvision's VGG uses the same variance ``2 / fan``
+            from a Gaussian; it keeps deep ReLU stacks without batch norm
+            from dying at initialization. See :class:`~keras_dlkit.blocks.ConvNormAct`).
         kernel_regularizer: Optional regularizer of every kernel.
         **kwargs: Passed to ``keras.layers.Layer`` (``name``, ``dtype``).
 
@@ -69,7 +70,7 @@ class VGGStage(keras.layers.Layer):
         activation: Any = "relu",
         use_bias: bool = True,
         norm_epsilon: float = 1e-5,
-        kernel_initializer: Any = "he_normal",
+        kernel_initializer: Any = "he_uniform",
         kernel_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:

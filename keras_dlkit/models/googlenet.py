@@ -167,7 +167,7 @@ def googlenet(
                 batch_norm=True,
                 norm_scale=True,
                 norm_epsilon=1e-3,
-                kernel_initializer="he_normal",
+                kernel_initializer="he_uniform",
                 name=module,
             )(x)
         x = keras.layers.Identity(name=f"stage_{stage}")(x)

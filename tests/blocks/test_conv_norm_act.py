@@ -127,6 +127,19 @@ def test_sublayers_names_and_defaults():
     assert bare.compute_output_shape((None, None, 7, 2)) == (None, None, 9, 8)
 
 
+def test_default_kernel_is_he_uniform():
+    # He et al. 2015: variance 2 / fan_in, drawn from U(-sqrt(6/fan_in), +).
+    keras.utils.set_random_seed(0)
+    unit = ConvNormAct(256, kernel_size=3)
+    unit.build((None, 8, 8, 64))
+    kernel = keras.ops.convert_to_numpy(unit.conv.kernel)
+    fan_in = 3 * 3 * 64
+    limit = np.sqrt(6.0 / fan_in)
+    assert np.abs(kernel).max() <= limit
+    assert np.abs(kernel).max() > 0.99 * limit  # uniform: reaches the bound
+    np.testing.assert_allclose(kernel.var(), 2.0 / fan_in, rtol=0.02)
+
+
 class ConvNormActLayerTest(TestCase):
     def test_layer_batch_norm(self):
         self.run_layer_test(
