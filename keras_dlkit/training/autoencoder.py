@@ -16,6 +16,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.kl_sparsity import KLSparsityRegularization
+from keras_dlkit.training._compile_config import CompileConfigMixin
 from keras_dlkit.utils.validation import check_choice
 
 LOSSES = ("mse", "mae", "binary_crossentropy")
@@ -99,7 +100,7 @@ def _reconstruction_target(x: Any, y: Any, y_pred: Any) -> Any:
 
 
 @keras_dlkit_export("keras_dlkit.training.Autoencoder")
-class Autoencoder(keras.Model):
+class Autoencoder(CompileConfigMixin, keras.Model):
     """An encoder and a decoder trained to reconstruct their input by ``fit()``.
 
     ``autoencoder(x)`` is ``decoder(encoder(x))``. ``fit(x)`` reconstructs
@@ -243,7 +244,7 @@ class Autoencoder(keras.Model):
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
         )
-        self._trainer_compile_args = {
+        self._compile_args = {
             **extra,
             "run_eagerly": run_eagerly,
             "jit_compile": self.jit_compile,
@@ -266,7 +267,7 @@ class Autoencoder(keras.Model):
         return self._loss_terms() + [self.regularization_loss_tracker]
 
     def _check_compiled(self, what: str) -> None:
-        if not self.compiled or not getattr(self, "_trainer_compile_args", None):
+        if not self.compiled or not getattr(self, "_compile_args", None):
             kind = type(self).__name__
             raise ValueError(
                 f"{kind}.{what}() needs compile() first: call "
@@ -423,28 +424,6 @@ class Autoencoder(keras.Model):
             if key in store:
                 variable.assign(store[key])
 
-    def get_compile_config(self) -> dict[str, Any]:
-        """The ``compile()`` arguments, the optimizer serialized.
-
-        Returns:
-            A JSON-serializable dict (empty before ``compile()``).
-        """
-        if not self.compiled or not getattr(self, "_trainer_compile_args", None):
-            return {}
-        return {
-            "optimizer": keras.optimizers.serialize(self.optimizer),
-            **self._trainer_compile_args,
-        }
-
-    def compile_from_config(self, config: dict[str, Any]) -> None:
-        """Compile from ``get_compile_config()`` (when a ``.keras`` file loads).
-
-        Args:
-            config: A dict from ``get_compile_config``.
-        """
-        if not config:
-            return
-        config = copy.deepcopy(config)
-        config["optimizer"] = keras.optimizers.deserialize(config["optimizer"])
-        self.compile(**config)
+    def after_compile_from_config(self) -> None:
+        """Build the optimizer, so Keras can load its saved variables."""
         self.optimizer.build(self.trainable_variables)

@@ -32,12 +32,12 @@ from keras_dlkit.losses.cyclegan import (
     least_squares_discriminator_loss,
     least_squares_generator_loss,
 )
+from keras_dlkit.training._compile_config import CompileConfigMixin
 from keras_dlkit.training._gan_networks import (
     _check_network,
     _RouteByIdentity,
     _shapes_match,
 )
-from keras_dlkit.training._two_optimizers import TwoOptimizerCompileConfig
 from keras_dlkit.training.backends import train_step_class
 from keras_dlkit.utils.validation import check_float
 
@@ -56,7 +56,7 @@ def _is_array(value: Any) -> bool:
 
 
 @keras_dlkit_export("keras_dlkit.training.CycleGAN")
-class CycleGAN(TwoOptimizerCompileConfig, train_step_class("cyclegan"), keras.Model):
+class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
     """Unpaired image-to-image translation (Zhu et al., 2017), trained by ``fit()``.
 
     ``generator_g`` (G) translates domain X to Y and ``generator_f`` (F) Y
@@ -143,6 +143,8 @@ class CycleGAN(TwoOptimizerCompileConfig, train_step_class("cyclegan"), keras.Mo
     """
 
     _NETWORKS = NETWORKS
+
+    compiled_optimizers = ("generator_optimizer", "discriminator_optimizer")
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.losses import gan as gan_losses
+from keras_dlkit.training._compile_config import CompileConfigMixin
 from keras_dlkit.training._gan_networks import (
     _check_network,
     _check_sample_shapes,
@@ -30,7 +31,6 @@ from keras_dlkit.training._gan_networks import (
     _latent_dim_of,
     _RouteByIdentity,
 )
-from keras_dlkit.training._two_optimizers import TwoOptimizerCompileConfig
 from keras_dlkit.training.backends import gan_train_step_class
 from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
@@ -62,7 +62,7 @@ def _default_optimizer(loss: str) -> keras.optimizers.Optimizer:
 
 
 @keras_dlkit_export("keras_dlkit.training.GAN")
-class GAN(TwoOptimizerCompileConfig, gan_train_step_class(), keras.Model):
+class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
     """A generator and a discriminator, trained adversarially by ``fit()``.
 
     ``fit()`` takes real samples only (a NumPy array, a ``tf.data.Dataset``
@@ -128,6 +128,8 @@ class GAN(TwoOptimizerCompileConfig, gan_train_step_class(), keras.Model):
     >>> [int(gan.discriminator_optimizer.iterations), int(gan.generator_optimizer.iterations)]
     [2, 2]
     """
+
+    compiled_optimizers = ("generator_optimizer", "discriminator_optimizer")
 
     def __init__(
         self,
