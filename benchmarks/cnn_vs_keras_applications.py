@@ -6,11 +6,16 @@ models are built with random weights for the same input size and classes,
 compiled with the same SGD optimizer and loss, and trained with
 ``train_on_batch`` on the same random batch.
 
-* **Step time**: one process holds all the models. Each is warmed up first
-  (tracing and compilation, left out), then the rounds alternate ours and
-  theirs, timing ``--steps`` consecutive steps each, so drift in machine load
-  hits both alike. The figure is the median step time, and the ratio ours
-  over theirs of the medians.
+* **Step time**: ``--processes`` fresh processes each hold all the models.
+  Each model is warmed up first (tracing and compilation, left out), then
+  the rounds alternate ours and theirs, timing ``--steps`` consecutive steps
+  each, in the order ours-theirs then theirs-ours (ABBA), so drift in
+  machine load and the position in a round hit both alike. The figure is
+  the median step time over the samples of every process, and the ratio
+  ours over theirs of the medians. One process alone is not enough: a
+  ratio measured in one process moves by a few percent from process to
+  process (where the allocator happens to place each model's buffers), so
+  the per-process ratios are printed beside the pooled one.
 * **Peak memory**: one fresh subprocess per model builds it, compiles and
   warms it up (``--warmup`` steps), then resets the kernel's resident-set
   high-water mark (``VmHWM``, through ``/proc/self/clear_refs``) and trains
@@ -133,6 +138,41 @@ def child(args):
     )
 
 
+def timing_child(args):
+    """Build every model, warm it up, time the rounds; print the samples as JSON."""
+    data = batch(args)
+    networks = {}
+    for model in args.models:
+        for implementation in ("ours", "keras"):
+            network = build(model, implementation, args)
+            timed_steps(network, data, args.warmup)  # Tracing, compilation.
+            networks[f"{model}/{implementation}"] = network
+    samples = {key: [] for key in networks}
+    order = list(networks)
+    for round_index in range(args.rounds):
+        for key in order if round_index % 2 == 0 else reversed(order):
+            samples[key] += timed_steps(networks[key], data, args.steps)
+    print(json.dumps(samples))
+
+
+def timing(models, args):
+    """Samples of every model, pooled over ``--processes`` fresh processes."""
+    command = [
+        sys.executable,
+        __file__,
+        "--child-timing",
+        "--models",
+        *models,
+        f"--rounds={args.rounds}",
+        *[f"--{k.replace('_', '-')}={v}" for k, v in _shared(args).items()],
+    ]
+    runs = []
+    for _ in range(args.processes):
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return runs
+
+
 def memory(model, implementation, args):
     command = [
         sys.executable,
@@ -166,42 +206,44 @@ def main():
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--classes", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--child-timing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-model", help=argparse.SUPPRESS)
     parser.add_argument("--child-impl", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_model:
         return child(args)
-    if args.rounds < 1 or args.steps < 1:
-        parser.error("--rounds and --steps must be >= 1")
+    if args.child_timing:
+        return timing_child(args)
+    if args.rounds < 1 or args.steps < 1 or args.processes < 1:
+        parser.error("--rounds, --steps and --processes must be >= 1")
     models = [m for m in args.models if hasattr(ours, PAIRS[m][0])]
     missing = sorted(set(args.models) - set(models))
-    data = batch(args)
-    networks = {}
-    for model in models:
-        for implementation in ("ours", "keras"):
-            network = build(model, implementation, args)
-            timed_steps(network, data, args.warmup)  # Tracing, compilation.
-            networks[model, implementation] = network
-    samples = {key: [] for key in networks}
-    for _ in range(args.rounds):
-        for key, network in networks.items():
-            samples[key] += timed_steps(network, data, args.steps)
+    runs = timing(models, args)
     print(
-        f"backend={keras.backend.backend()} rounds={args.rounds} steps={args.steps} "
+        f"backend={keras.backend.backend()} processes={args.processes} "
+        f"rounds={args.rounds} steps={args.steps} "
         f"warmup={args.warmup} batch={args.batch_size} input={args.size}x"
         f"{args.size}x3 classes={args.classes} cpus={os.cpu_count()}"
     )
     if missing:
         print(f"skipped (no builder yet): {missing}")
+    n = args.processes * args.rounds * args.steps
     for model in models:
-        medians = {
-            impl: statistics.median(samples[model, impl]) for impl in ("ours", "keras")
+        pooled = {
+            impl: [t for run in runs for t in run[f"{model}/{impl}"]]
+            for impl in ("ours", "keras")
         }
+        medians = {impl: statistics.median(pooled[impl]) for impl in pooled}
+        each = " ".join(
+            f"{statistics.median(run[f'{model}/ours']) / statistics.median(run[f'{model}/keras']):.3f}"
+            for run in runs
+        )
         print(
             f"{model:16s} step  ours {1000 * medians['ours']:8.1f} ms  keras "
             f"{1000 * medians['keras']:8.1f} ms  ratio "
-            f"{medians['ours'] / medians['keras']:5.3f} (n={args.rounds * args.steps})"
+            f"{medians['ours'] / medians['keras']:5.3f} (n={n}; per process: {each})"
         )
         if args.no_memory:
             continue

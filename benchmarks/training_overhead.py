@@ -1,6 +1,6 @@
 """Cost of the training toolkit in ``fit()``, as a ratio of medians.
 
-Two configurations train the same MLP on Fashion-MNIST with the same data,
+Two configurations train the same model on Fashion-MNIST with the same data,
 batch size and validation set:
 
 * ``plain``: ``keras.optimizers.SGD(0.05, momentum=0.9)`` and no callback;
@@ -10,8 +10,9 @@ batch size and validation set:
   :class:`keras_dlkit.callbacks.BestKCheckpoint` writing its ``.keras`` files
   (atomically, with the manifest) after every epoch.
 
-Each round builds both models afresh and alternates them, so drift in machine
-load hits both alike. The time of an epoch (training steps, validation and
+Each round builds both models afresh and alternates them, in the order
+A-B then B-A (ABBA), so drift in machine load and the position in a round
+hit both alike; use an even ``--rounds``. The time of an epoch (training steps, validation and
 the callbacks' epoch-end work) is measured by a callback; the first epoch of
 each fit (tracing and compilation) is left out. The figure is the median
 step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
@@ -20,6 +21,17 @@ step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
 
 ``--configs plain schedule agc checkpoint toolkit`` also times each part of
 the toolkit alone, each as a ratio to the first configuration named.
+
+``--model`` picks the network:
+
+* ``mlp`` (default): 784-512-512-10, ReLU. Its step is small next to the
+  optimizer's update, so this is the worst case for AGC, which reads every
+  gradient and weight once more for the unit-wise norms;
+* ``cnn``: two :class:`keras_dlkit.blocks.VGGStage` stages (2x 3x3 conv with
+  batch norm, 16 then 32 filters), global average pooling and the
+  classifier, the typical small image network, where the convolutions
+  outweigh the update. ``--train`` defaults to 6,000 images here, to keep
+  the run short on a CPU.
 
 Target (issue 3): ratio <= 1.05.
 """
@@ -33,6 +45,7 @@ import time
 import keras
 import numpy as np
 
+from keras_dlkit.blocks import VGGStage
 from keras_dlkit.callbacks import BestKCheckpoint
 from keras_dlkit.datasets import load_fashion_mnist
 from keras_dlkit.models import mlp
@@ -55,13 +68,22 @@ class EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
-def build(units):
-    return mlp(
-        input_shape=(784,),
-        hidden_units=units,
-        num_classes=10,
-        activation="relu",
-    )
+def build(args):
+    """The benchmark's network (``--model``), uncompiled."""
+    if args.model == "mlp":
+        return mlp(
+            input_shape=(784,),
+            hidden_units=args.units,
+            num_classes=10,
+            activation="relu",
+        )
+    inputs = keras.Input((28, 28, 1))
+    x = inputs
+    for filters in args.filters:
+        x = VGGStage(filters, num_convs=2, norm="batch")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="small_vgg")
 
 
 #: What each configuration adds to plain SGD with momentum; ``toolkit`` is
@@ -78,7 +100,7 @@ CONFIGS = {
 def fit_once(config, data, args, directory):
     (x, y), validation = data
     keras.utils.set_random_seed(0)
-    model = build(args.units)
+    model = build(args)
     steps = int(np.ceil(len(x) / args.batch_size))
     parts = CONFIGS[config]
     learning_rate = 0.05
@@ -114,14 +136,34 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--train", type=int, default=60000)
-    parser.add_argument("--units", type=int, nargs="+", default=[512, 512])
+    parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
+    parser.add_argument(
+        "--train",
+        type=int,
+        default=None,
+        help="training images (default: 60000 for mlp, 6000 for cnn)",
+    )
+    parser.add_argument(
+        "--validation",
+        type=int,
+        default=None,
+        help="validation images, from the test set (default: a sixth of --train)",
+    )
+    parser.add_argument(
+        "--units", type=int, nargs="+", default=[512, 512], help="mlp widths"
+    )
+    parser.add_argument(
+        "--filters", type=int, nargs="+", default=[16, 32], help="cnn stages"
+    )
     parser.add_argument(
         "--configs",
         nargs="+",
         choices=CONFIGS,
         default=["plain", "toolkit"],
         help="what to time; ratios are to the first (default: plain toolkit)",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="print every epoch's step time"
     )
     args = parser.parse_args()
     if args.rounds < 1:
@@ -130,21 +172,43 @@ def main():
         parser.error(
             f"--epochs must be >= 2 (the first is left out), got {args.epochs}"
         )
+    if args.train is None:
+        args.train = 60000 if args.model == "mlp" else 6000
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
-    x_train = x_train[: args.train].reshape(-1, 784).astype("float32") / 255.0
-    x_test = x_test.reshape(-1, 784).astype("float32") / 255.0
+    shape = (-1, 784) if args.model == "mlp" else (-1, 28, 28, 1)
+    x_train = x_train[: args.train].reshape(shape).astype("float32") / 255.0
+    if args.validation is None:
+        args.validation = args.train // 6
+    x_test = x_test[: args.validation].reshape(shape).astype("float32") / 255.0
+    y_test = y_test[: args.validation]
     data = ((x_train, y_train[: args.train]), (x_test, y_test))
     samples = {config: [] for config in args.configs}
-    for _ in range(args.rounds):
-        for config in samples:
+    order = list(samples)
+    for round_index in range(args.rounds):
+        # ABBA: the configurations swap places every round, so the position
+        # in a round (the first fit of a process is slower on TensorFlow)
+        # hits each alike.
+        for config in order if round_index % 2 == 0 else reversed(order):
             with tempfile.TemporaryDirectory() as directory:
-                samples[config] += fit_once(config, data, args, directory)
+                times = fit_once(config, data, args, directory)
+            samples[config] += times
+            if args.verbose:
+                print(
+                    f"round {round_index} {config}: "
+                    + " ".join(f"{1000 * t:.1f}" for t in times)
+                )
     anchor = statistics.median(samples[args.configs[0]])
     backend = keras.backend.backend()
     print(
-        f"backend={backend} rounds={args.rounds} epochs={args.epochs} "
-        f"batch={args.batch_size} train={len(x_train)} units={args.units} "
-        f"cpus={os.cpu_count()}"
+        f"backend={backend} model={args.model} rounds={args.rounds} "
+        f"epochs={args.epochs} batch={args.batch_size} train={len(x_train)} "
+        f"validation={len(x_test)} "
+        + (
+            f"units={args.units} "
+            if args.model == "mlp"
+            else f"filters={args.filters} "
+        )
+        + f"cpus={os.cpu_count()}"
     )
     for config, values in samples.items():
         median = statistics.median(values)
