@@ -17,7 +17,7 @@ the callbacks' epoch-end work) is measured by a callback; the first epoch of
 each fit (tracing and compilation) is left out. The figure is the median
 step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
 
-    KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py --rounds 5
+    KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py --rounds 4
 
 ``--configs plain schedule agc checkpoint toolkit`` also times each part of
 the toolkit alone, each as a ratio to the first configuration named.
@@ -133,7 +133,7 @@ def fit_once(config, data, args, directory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp")

@@ -254,8 +254,8 @@ if [[ $BENCH == 1 ]]; then
     bench training_overhead jax 90 --rounds 1 --epochs 2 --train 2000 --units 64
     bench generative jax 90 --rounds 1 --epochs 2 --train 256
   else
-    CNN=(--rounds 3 --steps 10 --warmup 2 --batch-size 32 --size 224 --no-memory)
-    bench training_overhead jax 45 --rounds 3 --epochs 3
+    CNN=(--processes 1 --rounds 3 --steps 10 --warmup 2 --batch-size 32 --size 224 --no-memory)
+    bench training_overhead jax 45 --rounds 2 --epochs 3
     bench generative jax 40 --rounds 2 --epochs 3
     bench cnn_vs_keras_applications jax 70 --models resnet50 "${CNN[@]}"
     bench cnn_vs_keras_applications jax 70 --models efficientnet_b0 "${CNN[@]}"
