@@ -156,31 +156,21 @@ def timing_child(args):
 
 
 def timing(models, args):
-    """Samples of every model, pooled over ``--processes`` fresh processes."""
-    command = [
-        sys.executable,
-        __file__,
-        "--child-timing",
-        "--models",
-        *models,
-        f"--rounds={args.rounds}",
-        *[f"--{k.replace('_', '-')}={v}" for k, v in _shared(args).items()],
-    ]
-    runs = []
-    for _ in range(args.processes):
-        out = subprocess.run(command, capture_output=True, text=True, check=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return runs
+    """Samples of every model, from ``--processes`` fresh processes."""
+    flags = ["--child-timing", "--models", *models, f"--rounds={args.rounds}"]
+    return [run_child(flags, args) for _ in range(args.processes)]
 
 
 def memory(model, implementation, args):
+    return run_child(["--child-model", model, "--child-impl", implementation], args)
+
+
+def run_child(flags, args):
+    """Run this script in a fresh process with ``flags``; its last line, as JSON."""
     command = [
         sys.executable,
         __file__,
-        "--child-model",
-        model,
-        "--child-impl",
-        implementation,
+        *flags,
         *[f"--{k.replace('_', '-')}={v}" for k, v in _shared(args).items()],
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -12,9 +12,10 @@ batch size and validation set:
 
 Each round builds both models afresh and alternates them, in the order
 A-B then B-A (ABBA), so drift in machine load and the position in a round
-hit both alike; use an even ``--rounds``. The time of an epoch (training steps, validation and
-the callbacks' epoch-end work) is measured by a callback; the first epoch of
-each fit (tracing and compilation) is left out. The figure is the median
+hit both alike; use an even ``--rounds``. The time of an epoch (training
+steps, validation and the callbacks' epoch-end work) is measured by a
+callback; the first epoch of each fit (tracing and compilation) is left
+out. The figure is the median
 step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py --rounds 4
