@@ -19,19 +19,19 @@ from keras_dlkit.optimizers.gradient_norm import GradientNormTracker
 from keras_dlkit.utils.validation import check_float, check_int
 
 
-def unitwise_norm(x: Any) -> Any:
-    """L2 norm per output unit, in float32 (the NFNets ``unitwise_norm``).
+def _unit_sums(x: Any) -> Any:
+    """Sum of squares per output unit, in float32, as a vector.
 
-    For ``ndim <= 1`` (biases, scales, scalars) the norm of the whole tensor;
-    otherwise the norm over every axis but the last (Keras kernels keep the
-    output units last: Dense ``(in, out)``, Conv2D ``(h, w, in, out)``),
-    with ``keepdims=True`` so it broadcasts against ``x``.
+    For ``ndim <= 1`` (biases, scales, scalars) the whole tensor is one unit
+    (a vector of length 1); otherwise the sum runs over every axis but the
+    last (Keras kernels keep the output units last: Dense ``(in, out)``,
+    Conv2D ``(h, w, in, out)``), giving one entry per unit. The root is the
+    NFNets ``unitwise_norm``.
     """
     x = ops.cast(x, "float32")
     if len(x.shape) <= 1:
-        return ops.sqrt(ops.sum(ops.square(x)))
-    axes = tuple(range(len(x.shape) - 1))
-    return ops.sqrt(ops.sum(ops.square(x), axis=axes, keepdims=True))
+        return ops.reshape(ops.sum(ops.square(x)), (1,))
+    return ops.sum(ops.square(x), axis=tuple(range(len(x.shape) - 1)))
 
 
 def _check_exclude(exclude: Any) -> list[str]:
@@ -62,13 +62,16 @@ class AdaptiveGradientClipping(GradientNormTracker):
 
     From Brock et al. 2021, "High-Performance Large-Scale Image Recognition
     Without Normalization" (NFNets). For each parameter ``W`` with gradient
-    ``G``, per output unit ``i`` (see :func:`unitwise_norm`)::
+    ``G``, per output unit ``i``::
 
         max_norm_i = clip_factor * max(||W_i||, eps)
         G_i <- G_i * max_norm_i / max(||G_i||, 1e-6)   if ||G_i|| > max_norm_i
 
-    so no unit's update can be large relative to that unit's weights. Norms
-    are computed in float32 (safe under mixed precision). The global norm
+    so no unit's update can be large relative to that unit's weights. A
+    unit is one slice along the last axis of a kernel (Keras keeps the
+    output units last: Dense ``(in, out)``, Conv2D ``(h, w, in, out)``);
+    a bias, scale or scalar is one unit as a whole. Norms are computed in
+    float32 (safe under mixed precision). The global norm
     of the raw gradients is kept in ``gradient_norm`` for
     :class:`keras_dlkit.callbacks.GradientNormLogger`. NFNets does not clip the final classifier:
     pass its variable paths in ``exclude``.
@@ -139,62 +142,68 @@ class AdaptiveGradientClipping(GradientNormTracker):
             The clipped gradients and the unchanged state.
         """
         del norm
-        new_grads = [
-            self._clip_one(grad, value, variable)[0]
-            for grad, value, variable in zip(
-                grads, trainable_values, trainable_variables, strict=True
-            )
-        ]
-        return new_grads, dict(state)
+        return self._clip(grads, trainable_values, trainable_variables)[0], dict(state)
 
-    def _clip_one(self, grad: Any, value: Any, variable: Any) -> tuple[Any, Any]:
-        """One clipped gradient, and the sum of squares of the raw gradient."""
-        if grad is None:
-            return None, None
-        grad = ops.convert_to_tensor(grad)
-        g32 = ops.cast(grad, "float32")
-        if self._is_excluded(variable):
-            return grad, ops.sum(ops.square(g32))
-        if len(g32.shape) <= 1:
-            squares = ops.sum(ops.square(g32))
-            grad_norm = ops.sqrt(squares)
-            total = squares
-        else:
-            axes = tuple(range(len(g32.shape) - 1))
-            squares = ops.sum(ops.square(g32), axis=axes, keepdims=True)
-            grad_norm = ops.sqrt(squares)
-            # The sum of the units' squared norms, not `ops.sum(squares)`:
-            # XLA folds a sum of the per-unit sums into a second reduction
-            # over the whole gradient and writes `g ** 2` out to memory for
-            # the two of them, which made AGC's step cost three times what
-            # it is now on the CPU. Through the root it cannot, and the
-            # result differs only by rounding.
-            total = ops.sum(ops.square(grad_norm))
-        max_norm = self.clip_factor * ops.maximum(unitwise_norm(value), self.eps)
-        # A per-unit factor (exactly 1 where the unit is not clipped), so the
-        # gradient is read once more, not twice.
-        scale = ops.where(
-            grad_norm > max_norm, max_norm / ops.maximum(grad_norm, 1e-6), 1.0
-        )
-        return ops.cast(g32 * scale, grad.dtype), total
+    def _clip(self, grads, values, variables) -> tuple[list[Any], Any]:
+        """The clipped gradients and the global norm of the raw ones.
 
-    def _transform(self, grads, trainable_values, trainable_variables, state):
-        # The global norm is the root of the per-unit sums of squares the
-        # clipping computes anyway: one pass over the gradients fewer than
-        # the base class's separate `global_norm`.
-        new_grads, totals = [], []
-        for grad, value, variable in zip(
-            grads, trainable_values, trainable_variables, strict=True
+        The per-unit sums of every clipped variable are joined into one
+        vector, so the threshold arithmetic runs once for all of them and
+        each gradient is read twice (its sums, then the scaling). That
+        matters on torch, where each op of the eager step costs tens of
+        microseconds whatever its size: per variable it is now five ops.
+        """
+        new_grads = list(grads)
+        grad_sums, weight_sums, clipped, totals = [], [], [], []
+        for index, (grad, value, variable) in enumerate(
+            zip(grads, values, variables, strict=True)
         ):
-            new_grad, total = self._clip_one(grad, value, variable)
-            new_grads.append(new_grad)
-            if total is not None:
-                totals.append(total)
+            if grad is None:
+                continue
+            grad = ops.convert_to_tensor(grad)
+            if self._is_excluded(variable):
+                totals.append(ops.sum(ops.square(ops.cast(grad, "float32"))))
+                continue
+            grad_sums.append(_unit_sums(grad))
+            weight_sums.append(_unit_sums(value))
+            clipped.append((index, grad))
+        if clipped:
+            grad_squares = ops.concatenate(grad_sums)
+            grad_norm = ops.sqrt(grad_squares)
+            max_norm = self.clip_factor * ops.maximum(
+                ops.sqrt(ops.concatenate(weight_sums)), self.eps
+            )
+            # A per-unit factor, exactly 1 where the unit is not clipped.
+            scale = ops.where(
+                grad_norm > max_norm, max_norm / ops.maximum(grad_norm, 1e-6), 1.0
+            )
+            # The global norm from the units' norms, not from `grad_squares`
+            # directly: XLA folds a sum of the per-unit sums into a second
+            # reduction over each whole gradient and writes `g ** 2` out to
+            # memory for the two of them, which tripled AGC's step cost on
+            # the CPU. Through the root it cannot; the two differ by rounding.
+            totals.append(ops.sum(ops.square(grad_norm)))
+            sizes = [int(s.shape[0]) for s in grad_sums]
+            offsets = [sum(sizes[: i + 1]) for i in range(len(sizes) - 1)]
+            pieces = ops.split(scale, offsets) if offsets else [scale]
+            for (index, grad), piece in zip(clipped, pieces, strict=True):
+                if len(grad.shape) == 0:
+                    piece = ops.reshape(piece, ())
+                new_grads[index] = ops.cast(
+                    ops.cast(grad, "float32") * piece, grad.dtype
+                )
         norm = (
             ops.sqrt(ops.sum(ops.stack(totals)))
             if totals
             else ops.zeros((), dtype="float32")
         )
+        return new_grads, norm
+
+    def _transform(self, grads, trainable_values, trainable_variables, state):
+        # The global norm comes with the clipping (the units' sums it needs
+        # anyway): one pass over the gradients fewer than the base class's
+        # separate `global_norm`.
+        new_grads, norm = self._clip(grads, trainable_values, trainable_variables)
         return new_grads, {**state, "gradient_norm": norm}
 
     def get_config(self) -> dict[str, Any]:
