@@ -34,6 +34,11 @@ the toolkit alone, each as a ratio to the first configuration named.
   outweigh the update. ``--train`` defaults to 6,000 images here, to keep
   the run short on a CPU.
 
+On a small VM, TensorFlow's epochs can jump between two step times (on a
+2-core machine, about 12 and 22 ms for the MLP) whatever runs: its thread
+pools sometimes get both cores and sometimes one. Pin them for a stable
+ratio: ``TF_NUM_INTEROP_THREADS=1 TF_NUM_INTRAOP_THREADS=1``.
+
 Target (issue 3): ratio <= 1.05.
 """
 

@@ -65,7 +65,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
     ``G``, per output unit ``i``::
 
         max_norm_i = clip_factor * max(||W_i||, eps)
-        G_i <- G_i * max_norm_i / max(||G_i||, 1e-6)   if ||G_i|| > max_norm_i
+        G_i <- G_i * max_norm_i / ||G_i||   if ||G_i|| > max_norm_i
 
     so no unit's update can be large relative to that unit's weights. A
     unit is one slice along the last axis of a kernel (Keras keeps the
@@ -175,10 +175,12 @@ class AdaptiveGradientClipping(GradientNormTracker):
             max_norm = self.clip_factor * ops.maximum(
                 ops.sqrt(ops.concatenate(weight_sums)), self.eps
             )
-            # A per-unit factor, exactly 1 where the unit is not clipped.
-            scale = ops.where(
-                grad_norm > max_norm, max_norm / ops.maximum(grad_norm, 1e-6), 1.0
-            )
+            # The per-unit factor `max_norm / grad_norm` where the unit is
+            # clipped, and exactly 1 where it is not (x / x is 1 in IEEE
+            # arithmetic; `max_norm >= clip_factor * eps > 0`). One division
+            # at the root: XLA then computes the factor once, instead of
+            # fusing a compare and select into every element's update.
+            scale = max_norm / ops.maximum(grad_norm, max_norm)
             # The global norm from the units' norms, not from `grad_squares`
             # directly: XLA folds a sum of the per-unit sums into a second
             # reduction over each whole gradient and writes `g ** 2` out to
