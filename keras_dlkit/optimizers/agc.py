@@ -7,6 +7,7 @@ norm of the raw gradients in ``gradient_norm``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +16,11 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.optimizers.gradient_norm import GradientNormTracker
+from keras_dlkit.optimizers.gradient_norm import (
+    GradientNormTracker,
+    norm_from_squares,
+    sum_of_squares,
+)
 from keras_dlkit.utils.validation import check_float, check_int
 
 
@@ -164,7 +169,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
                 continue
             grad = ops.convert_to_tensor(grad)
             if self._is_excluded(variable):
-                totals.append(ops.sum(ops.square(ops.cast(grad, "float32"))))
+                totals.append(sum_of_squares(grad))
                 continue
             grad_sums.append(_unit_sums(grad))
             weight_sums.append(_unit_sums(value))
@@ -188,7 +193,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
             # the CPU. Through the root it cannot; the two differ by rounding.
             totals.append(ops.sum(ops.square(grad_norm)))
             sizes = [int(s.shape[0]) for s in grad_sums]
-            offsets = [sum(sizes[: i + 1]) for i in range(len(sizes) - 1)]
+            offsets = list(itertools.accumulate(sizes))[:-1]
             pieces = ops.split(scale, offsets) if offsets else [scale]
             for (index, grad), piece in zip(clipped, pieces, strict=True):
                 if len(grad.shape) == 0:
@@ -196,12 +201,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
                 new_grads[index] = ops.cast(
                     ops.cast(grad, "float32") * piece, grad.dtype
                 )
-        norm = (
-            ops.sqrt(ops.sum(ops.stack(totals)))
-            if totals
-            else ops.zeros((), dtype="float32")
-        )
-        return new_grads, norm
+        return new_grads, norm_from_squares(totals)
 
     def _transform(self, grads, trainable_values, trainable_variables, state):
         # The global norm comes with the clipping (the units' sums it needs

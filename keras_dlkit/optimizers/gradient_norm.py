@@ -49,16 +49,21 @@ def _get_inner_optimizer(optimizer: Any) -> keras.optimizers.Optimizer:
     return optimizer
 
 
-def global_norm(grads: list[Any]) -> Any:
-    """Global L2 norm of a list of gradients, in float32 (``None`` skipped)."""
-    squares = [
-        ops.sum(ops.square(ops.cast(ops.convert_to_tensor(g), "float32")))
-        for g in grads
-        if g is not None
-    ]
+def sum_of_squares(x: Any) -> Any:
+    """Sum of the squares of every entry of ``x``, in float32."""
+    return ops.sum(ops.square(ops.cast(ops.convert_to_tensor(x), "float32")))
+
+
+def norm_from_squares(squares: list[Any]) -> Any:
+    """The L2 norm whose parts' sums of squares are ``squares`` (0 if none)."""
     if not squares:
         return ops.zeros((), dtype="float32")
     return ops.sqrt(ops.sum(ops.stack(squares)))
+
+
+def global_norm(grads: list[Any]) -> Any:
+    """Global L2 norm of a list of gradients, in float32 (``None`` skipped)."""
+    return norm_from_squares([sum_of_squares(g) for g in grads if g is not None])
 
 
 @keras_dlkit_export("keras_dlkit.optimizers.GradientNormTracker")
