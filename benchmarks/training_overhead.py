@@ -12,11 +12,12 @@ batch size and validation set:
 
 Each round builds both models afresh and alternates them, in the order
 A-B then B-A (ABBA), so drift in machine load and the position in a round
-hit both alike; use an even ``--rounds``. The time of an epoch (training
-steps, validation and the callbacks' epoch-end work) is measured by a
-callback; the first epoch of each fit (tracing and compilation) is left
-out. The figure is the median
-step time (epoch time / steps) of ``toolkit`` over that of ``plain``. Run:
+hit both alike; use an even ``--rounds``. A callback times every training
+step; an epoch's sample is the median step plus the rest of the epoch
+(validation, the callbacks' epoch-end work) spread over its steps (see
+:class:`StepTimer`). The first epoch of each fit (tracing and compilation)
+is left out. The figure is the median of ``toolkit``'s samples over that
+of ``plain``'s. Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py --rounds 4
 
@@ -59,19 +60,40 @@ from keras_dlkit.optimizers import AdaptiveGradientClipping
 from keras_dlkit.schedules import OneCycle
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch, from its first batch to the end of its callbacks."""
+class StepTimer(keras.callbacks.Callback):
+    """Per-epoch step time: the median training step plus the epoch's other work.
+
+    Each training step is timed from ``on_train_batch_begin`` to
+    ``on_train_batch_end``. Overriding the batch-end hook makes Keras hand
+    this callback the step's logs as Python floats, so the step has
+    finished on every backend when it is timed (the same synchronisation
+    ``fit``'s default progress bar, ``verbose=1``, does each step). An
+    epoch's sample is the median of its steps plus, spread over them, the
+    rest of the epoch: the time between steps, validation and the
+    callbacks' epoch-end work (the checkpoint's saves). The median keeps a
+    burst of load from another process on a shared machine out of the
+    figure; the rest keeps every cost of the toolkit in it.
+    """
 
     def __init__(self):
         super().__init__()
         self.times = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self._steps = []
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._step_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps.append(time.perf_counter() - self._step_start)
 
     def on_epoch_end(self, epoch, logs=None):
         # Appended last (see `fit_once`), so the checkpoint's work is included.
-        self.times.append(time.perf_counter() - self._start)
+        total = time.perf_counter() - self._epoch_start
+        rest = total - sum(self._steps)
+        self.times.append(statistics.median(self._steps) + rest / len(self._steps))
 
 
 def build(args):
@@ -103,11 +125,10 @@ CONFIGS = {
 }
 
 
-def fit_once(config, data, args, directory):
-    (x, y), validation = data
+def prepare(config, args, steps, directory):
+    """A fresh compiled model of ``config`` with its callbacks and timer."""
     keras.utils.set_random_seed(0)
     model = build(args)
-    steps = int(np.ceil(len(x) / args.batch_size))
     parts = CONFIGS[config]
     learning_rate = 0.05
     if "schedule" in parts:
@@ -118,23 +139,50 @@ def fit_once(config, data, args, directory):
     callbacks = []
     if "checkpoint" in parts:
         callbacks.append(BestKCheckpoint(directory, monitor="val_loss", k=2))
-    timer = EpochTimer()
+    timer = StepTimer()
     callbacks.append(timer)
     model.compile(
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    model.fit(
-        x,
-        y,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        validation_data=validation,
-        callbacks=callbacks,
-        verbose=0,
-    )
-    return [t / steps for t in timer.times[1:]]
+    return model, callbacks, timer
+
+
+def run_round(configs, data, args, reverse):
+    """One round: every configuration trains ``--epochs`` epochs, interleaved.
+
+    Each configuration gets its own model, and the epochs alternate between
+    them (one ``fit`` call per epoch, ``initial_epoch`` carrying on the
+    count; ``BestKCheckpoint`` resumes from its manifest as after a
+    restart), in the order A-B, B-A, A-B, ... so that a machine whose speed
+    drifts over seconds slows both alike. Returns each configuration's
+    samples, the first epoch (tracing and compilation) left out.
+    """
+    (x, y), validation = data
+    steps = int(np.ceil(len(x) / args.batch_size))
+    with tempfile.TemporaryDirectory() as root:
+        runs = {
+            config: prepare(config, args, steps, os.path.join(root, config))
+            for config in configs
+        }
+        for epoch in range(args.epochs):
+            order = list(configs)
+            if (epoch % 2 == 1) != reverse:
+                order.reverse()
+            for config in order:
+                model, callbacks, _ = runs[config]
+                model.fit(
+                    x,
+                    y,
+                    batch_size=args.batch_size,
+                    initial_epoch=epoch,
+                    epochs=epoch + 1,
+                    validation_data=validation,
+                    callbacks=callbacks,
+                    verbose=0,
+                )
+        return {config: runs[config][2].times[1:] for config in configs}
 
 
 def main():
@@ -189,19 +237,15 @@ def main():
     y_test = y_test[: args.validation]
     data = ((x_train, y_train[: args.train]), (x_test, y_test))
     samples = {config: [] for config in args.configs}
-    order = list(samples)
     for round_index in range(args.rounds):
-        # ABBA: the configurations swap places every round, so the position
-        # in a round (the first fit of a process is slower on TensorFlow)
-        # hits each alike.
-        for config in order if round_index % 2 == 0 else reversed(order):
-            with tempfile.TemporaryDirectory() as directory:
-                times = fit_once(config, data, args, directory)
-            samples[config] += times
+        # Each round starts with the other configuration first.
+        times = run_round(args.configs, data, args, reverse=round_index % 2 == 1)
+        for config in args.configs:
+            samples[config] += times[config]
             if args.verbose:
                 print(
                     f"round {round_index} {config}: "
-                    + " ".join(f"{1000 * t:.1f}" for t in times)
+                    + " ".join(f"{1000 * t:.1f}" for t in times[config])
                 )
     anchor = statistics.median(samples[args.configs[0]])
     backend = keras.backend.backend()

@@ -124,6 +124,69 @@ def test_agc_exclude_skips_matching_variables():
     np.testing.assert_allclose(
         to_np(model.layers[0].kernel), expected_kernel, atol=1e-6
     )
+    # The excluded bias still counts in the logged norm of the raw gradients.
+    assert to_np(optimizer.gradient_norm) == pytest.approx(np_global_norm(grads), 1e-6)
+
+
+def test_agc_successive_steps_match_numpy():
+    # Each step's clipped gradients are new (on torch they reuse the last
+    # step's memory): three steps with different gradients, and SGD with
+    # momentum, which keeps the gradients in its slots.
+    weights, _ = _variables_and_grads(1.0)
+    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    optimizer = AdaptiveGradientClipping(
+        keras.optimizers.SGD(learning_rate=0.5, momentum=0.9), clip_factor=0.05
+    )
+    current = [w.astype(np.float64) for w in weights]
+    velocity = [np.zeros_like(w) for w in current]
+    for step in range(3):
+        _, grads = _variables_and_grads(10.0 ** (step - 1), seed=step + 1)
+        optimizer.apply([ops.convert_to_tensor(g) for g in grads], variables)
+        for i, g in enumerate(grads):
+            clipped = np_agc(g.astype(np.float64), current[i], 0.05, 1e-3)
+            velocity[i] = 0.9 * velocity[i] - 0.5 * clipped
+            current[i] = current[i] + velocity[i]
+        for want, var in zip(current, variables, strict=True):
+            np.testing.assert_allclose(to_np(var), want, rtol=1e-5, atol=1e-5)
+        assert to_np(optimizer.gradient_norm) == pytest.approx(
+            np_global_norm(grads), 1e-5
+        )
+
+
+def test_agc_transform_gradients_result_outlives_the_next_step():
+    weights, grads = _variables_and_grads(1.0)
+    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    optimizer = AdaptiveGradientClipping(
+        keras.optimizers.SGD(learning_rate=0.1), clip_factor=0.05
+    )
+    optimizer.build(variables)
+    tensors = [ops.convert_to_tensor(g) for g in grads]
+    values = [ops.convert_to_tensor(v) for v in variables]
+    clipped, _ = optimizer.transform_gradients(tensors, values, variables, None, {})
+    optimizer.apply([t * 3.0 for t in tensors], variables)
+    optimizer.apply([t * 5.0 for t in tensors], variables)
+    for g, w, got in zip(grads, weights, clipped, strict=True):
+        want = np_agc(g.astype(np.float64), w, 0.05, 1e-3)
+        np.testing.assert_allclose(to_np(got), want, rtol=1e-5, atol=1e-6)
+
+
+def test_agc_float16_variables_match_numpy():
+    weights, grads = _variables_and_grads(1.0)
+    weights = [w.astype("float16") for w in weights]
+    grads = [g.astype("float16") for g in grads]
+    variables = [
+        keras.Variable(w, dtype="float16", name=f"w{i}") for i, w in enumerate(weights)
+    ]
+    optimizer = AdaptiveGradientClipping(
+        keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.05
+    )
+    optimizer.apply([ops.convert_to_tensor(g) for g in grads], variables)
+    for w, g, var in zip(weights, grads, variables, strict=True):
+        assert keras.backend.standardize_dtype(var.dtype) == "float16"
+        want = w.astype(np.float64) - np_agc(
+            g.astype(np.float64), w.astype(np.float64), 0.05, 1e-3
+        )
+        np.testing.assert_allclose(to_np(var), want, rtol=2e-3, atol=2e-3)
 
 
 def test_agc_fit_matches_numpy_and_logs_gradient_norm():
