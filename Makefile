@@ -64,7 +64,8 @@ docs-clean:  ## Remove the built site and executed gallery
 bench: install  ## Run the benchmarks (ratios of medians against the anchors)
 	$(PY) benchmarks/import_time.py
 	set -e; for backend in tensorflow jax torch; do for model in mlp cnn; do \
-	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/training_overhead.py --model $$model; \
+	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false TF_NUM_INTEROP_THREADS=1 TF_NUM_INTRAOP_THREADS=1 \
+	    $(PY) benchmarks/training_overhead.py --model $$model; \
 	done; done
 	set -e; for backend in tensorflow jax; do \
 	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/cnn_vs_keras_applications.py; \
