@@ -33,10 +33,10 @@ def _reduced_axes(x: Any) -> tuple[int, ...] | None:
 
 
 class _KerasMath:
-    """The clipping's arithmetic in ``keras.ops``, for JAX and TensorFlow.
+    """The clipping's arithmetic in ``keras.ops`` (JAX; TensorFlow's base).
 
-    Both trace the step into a graph (XLA fuses it on JAX), so what costs
-    there is the memory traffic, not the number of calls.
+    JAX and TensorFlow trace the step into a graph (XLA fuses it on JAX),
+    so what costs there is the memory traffic, not the number of calls.
     """
 
     @staticmethod
@@ -139,7 +139,8 @@ class _TorchMath:
         out = buffers.get(index)
         if out is None or out.shape != grad.shape or out.device != grad.device:
             out = buffers[index] = torch.empty_like(grad)
-        return torch.mul(grad, factor, out=out)
+        with torch.no_grad():  # `out=` refuses inputs that require grad
+            return torch.mul(grad, factor, out=out)
 
 
 class _TensorFlowMath(_KerasMath):

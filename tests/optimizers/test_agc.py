@@ -153,6 +153,23 @@ def test_agc_successive_steps_match_numpy():
         )
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch tensors")
+def test_agc_torch_gradients_that_require_grad_outside_no_grad():
+    import torch
+
+    weights, grads = _variables_and_grads(1.0)
+    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    optimizer = AdaptiveGradientClipping(
+        keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.05
+    )
+    tensors = [torch.tensor(g, requires_grad=True) for g in grads]
+    assert torch.is_grad_enabled()
+    optimizer.apply(tensors, variables)
+    for w, g, var in zip(weights, grads, variables, strict=True):
+        want = w - np_agc(g.astype(np.float64), w, 0.05, 1e-3)
+        np.testing.assert_allclose(to_np(var), want, atol=1e-5)
+
+
 def test_agc_transform_gradients_result_outlives_the_next_step():
     weights, grads = _variables_and_grads(1.0)
     variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
