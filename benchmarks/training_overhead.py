@@ -10,14 +10,17 @@ batch size and validation set:
   :class:`keras_dlkit.callbacks.BestKCheckpoint` writing its ``.keras`` files
   (atomically, with the manifest) after every epoch.
 
-Each round builds both models afresh and alternates them, in the order
-A-B then B-A (ABBA), so drift in machine load and the position in a round
-hit both alike; use an even ``--rounds``. A callback times every training
+Each round builds a fresh model per configuration and alternates their
+epochs, one ``fit`` call each, in the order A-B, B-A, A-B, ... (see
+:func:`run_round`), so a machine whose speed drifts over seconds slows
+them alike; the next round starts with the other configuration, so use an
+even ``--rounds``. ``fit``'s set-up and tear-down around the epochs are not
+timed (a real training pays them once). A callback times every training
 step; an epoch's sample is the median step plus the rest of the epoch
 (validation, the callbacks' epoch-end work) spread over its steps (see
-:class:`StepTimer`). The first epoch of each fit (tracing and compilation)
-is left out. The figure is the median of ``toolkit``'s samples over that
-of ``plain``'s. Run:
+:class:`StepTimer`). The first epoch of each model (tracing and
+compilation) is left out. The figure is the median of ``toolkit``'s
+samples over that of ``plain``'s. Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py
 
@@ -92,7 +95,7 @@ class StepTimer(keras.callbacks.Callback):
         self._steps.append(time.perf_counter() - self._step_start)
 
     def on_epoch_end(self, epoch, logs=None):
-        # Appended last (see `fit_once`), so the checkpoint's work is included.
+        # Appended last (see `prepare`), so the checkpoint's work is included.
         total = time.perf_counter() - self._epoch_start
         rest = total - sum(self._steps)
         self.times.append(statistics.median(self._steps) + rest / len(self._steps))
