@@ -19,6 +19,7 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.optimizers.gradient_norm import (
     GradientNormTracker,
     norm_from_squares,
+    sum_of_squares,
 )
 from keras_dlkit.utils.validation import check_float, check_int
 
@@ -55,13 +56,8 @@ class _KerasMath:
         offsets = list(itertools.accumulate(sizes))[:-1]
         return ops.split(vector, offsets) if offsets else [vector]
 
-    @staticmethod
-    def sum_of_squares(vector: Any) -> Any:
-        return ops.sum(ops.square(vector))
-
-    @staticmethod
-    def norm_from_squares(squares: list[Any]) -> Any:
-        return norm_from_squares(squares)
+    sum_of_squares = staticmethod(sum_of_squares)
+    norm_from_squares = staticmethod(norm_from_squares)
 
     @staticmethod
     def scale(grad: Any, factor: Any, buffers: Any, index: int) -> Any:
@@ -104,19 +100,15 @@ class _TorchMath:
 
     @staticmethod
     def maximum(vector: Any, other: Any) -> Any:
-        import torch  # noqa: PLC0415
-
-        if not isinstance(other, torch.Tensor):
-            return vector.clamp(min=other)
-        return torch.maximum(vector, other)
+        return vector.clamp(min=other)  # `other` a number or a tensor
 
     @staticmethod
     def split(vector: Any, sizes: list[int]) -> list[Any]:
         return list(vector.split(sizes))
 
     @staticmethod
-    def sum_of_squares(vector: Any) -> Any:
-        return vector.square().sum()
+    def sum_of_squares(x: Any) -> Any:
+        return x.detach().float().square().sum()
 
     @staticmethod
     def norm_from_squares(squares: list[Any]) -> Any:
@@ -304,7 +296,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
                 continue
             grad = ops.convert_to_tensor(grad)
             if self._is_excluded(variable):
-                totals.append(math.sum_of_squares(math.unit_norms(grad)))
+                totals.append(math.sum_of_squares(grad))
                 continue
             grad_norms.append(math.unit_norms(grad))
             weight_norms.append(math.unit_norms(value))
@@ -332,7 +324,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
         return new_grads, math.norm_from_squares(totals)
 
     def _transform(self, grads, trainable_values, trainable_variables, state):
-        # The global norm comes with the clipping (the units' sums it needs
+        # The global norm comes with the clipping (the units' norms it needs
         # anyway): one pass over the gradients fewer than the base class's
         # separate `global_norm`. The gradients go straight to the inner
         # optimizer, so on torch they may reuse last step's memory.
