@@ -48,13 +48,34 @@ class _KerasMath:
             ops.sqrt(ops.sum(ops.square(x), axis=_reduced_axes(x))), (-1,)
         )
 
-    concatenate = staticmethod(ops.concatenate)
-    maximum = staticmethod(ops.maximum)
+    @classmethod
+    def factors(
+        cls, grads: list[Any], values: list[Any], clip_factor: float, eps: float
+    ) -> tuple[list[Any], Any]:
+        """Each clipped gradient's per-unit factor, and the gradients' sum of squares.
 
-    @staticmethod
-    def split(vector: Any, sizes: list[int]) -> list[Any]:
-        offsets = list(itertools.accumulate(sizes))[:-1]
-        return ops.split(vector, offsets) if offsets else [vector]
+        The unit norms of every clipped variable are joined into one
+        vector, so the threshold arithmetic runs once for all of them.
+        """
+        grad_norms = [cls.unit_norms(g) for g in grads]
+        grad_norm = ops.concatenate(grad_norms)
+        max_norm = clip_factor * ops.maximum(
+            ops.concatenate([cls.unit_norms(v) for v in values]), eps
+        )
+        # The per-unit factor `max_norm / grad_norm` where the unit is
+        # clipped, and exactly 1 where it is not (x / x is 1 in IEEE
+        # arithmetic; `max_norm >= clip_factor * eps > 0`). One division
+        # at the root: XLA then computes the factor once, instead of
+        # fusing a compare and select into every element's update.
+        scale = max_norm / ops.maximum(grad_norm, max_norm)
+        # The sum of squares from the units' norms, not from the per-unit
+        # sums directly: XLA folds a sum of those sums into a second
+        # reduction over each whole gradient and writes `g ** 2` out to
+        # memory for the two of them, which tripled AGC's step cost on
+        # the CPU. Through the root it cannot; the two differ by rounding.
+        offsets = list(itertools.accumulate(int(n.shape[0]) for n in grad_norms))
+        pieces = ops.split(scale, offsets[:-1]) if len(offsets) > 1 else [scale]
+        return list(pieces), sum_of_squares(grad_norm)
 
     sum_of_squares = staticmethod(sum_of_squares)
     norm_from_squares = staticmethod(norm_from_squares)
@@ -67,48 +88,61 @@ class _KerasMath:
         return ops.cast(ops.cast(grad, "float32") * factor, grad.dtype)
 
 
+def _torch_unit_squares(x: Any) -> Any:
+    """Sum of squares per unit of a torch tensor, in float32, as a vector."""
+    import torch  # noqa: PLC0415 - only on the torch backend
+
+    if x.dtype != torch.float32:
+        x = x.float()
+    if x.ndim == 0:
+        return x.square().reshape(1)
+    if x.ndim == 1:
+        return x.square().sum(dim=0, keepdim=True)
+    return x.square().sum(dim=tuple(range(x.ndim - 1)))
+
+
 class _TorchMath:
     """The same arithmetic in torch calls, for the torch backend.
 
-    Torch runs the step eagerly. There each ``keras.ops`` call costs 10 to
-    90 microseconds of Python dispatch whatever the tensor's size, and a
-    fresh full-size tensor costs the page faults of its memory: for the
-    784-512-512-10 MLP the two made AGC 2.5-3.5 ms of an 11-15 ms step.
-    So the calls here are torch's own, on detached tensors (the values are
-    parameters), and ``scale`` writes float32 gradients into a buffer kept
-    from the last step when it is given one.
+    Torch runs the step eagerly. There each call costs microseconds of
+    Python dispatch whatever the tensor's size (tens of them for a
+    ``keras.ops`` call), and a fresh full-size tensor costs the page
+    faults of its memory: for the 784-512-512-10 MLP the two made AGC
+    2.5-3.5 ms of an 11-15 ms step. So the calls here are torch's own and
+    as few as the arithmetic allows: two per tensor for its units' sums of
+    squares, one root for all of them, no ``detach`` (it runs under
+    ``no_grad``), and ``scale`` writes float32 gradients into a buffer
+    kept from the last step when it is given one.
     """
 
     @staticmethod
-    def unit_norms(x: Any) -> Any:
-        # Not torch.linalg.vector_norm: over the leading axes it runs a
-        # strided kernel, 3x slower here than the square and the sum.
+    def factors(
+        grads: list[Any], values: list[Any], clip_factor: float, eps: float
+    ) -> tuple[list[Any], Any]:
         import torch  # noqa: PLC0415 - only on the torch backend
 
-        x = x.detach()
-        if x.dtype != torch.float32:
-            x = x.float()
-        axes = _reduced_axes(x)
-        sums = x.square().sum() if axes is None else x.square().sum(dim=axes)
-        return sums.sqrt().reshape(-1)
-
-    @staticmethod
-    def concatenate(vectors: list[Any]) -> Any:
-        import torch  # noqa: PLC0415
-
-        return torch.cat(vectors)
-
-    @staticmethod
-    def maximum(vector: Any, other: Any) -> Any:
-        return vector.clamp(min=other)  # `other` a number or a tensor
-
-    @staticmethod
-    def split(vector: Any, sizes: list[int]) -> list[Any]:
-        return list(vector.split(sizes))
+        # Not torch.linalg.vector_norm: over the leading axes it runs a
+        # strided kernel, 3x slower here than the square and the sum.
+        with torch.no_grad():
+            grad_squares = [_torch_unit_squares(g) for g in grads]
+            joined = torch.cat(grad_squares)
+            max_norm = (
+                torch.cat([_torch_unit_squares(v) for v in values])
+                .sqrt_()
+                .clamp_(min=eps)
+                .mul_(clip_factor)
+            )
+            # As in _KerasMath.factors: exactly 1 where a unit is not clipped.
+            scale = max_norm.div_(joined.sqrt().clamp_(min=max_norm))
+            pieces = scale.split([int(n.shape[0]) for n in grad_squares])
+            return list(pieces), joined.sum()
 
     @staticmethod
     def sum_of_squares(x: Any) -> Any:
-        return x.detach().float().square().sum()
+        import torch  # noqa: PLC0415
+
+        with torch.no_grad():
+            return x.float().square().sum()
 
     @staticmethod
     def norm_from_squares(squares: list[Any]) -> Any:
@@ -116,6 +150,8 @@ class _TorchMath:
 
         if not squares:
             return norm_from_squares(squares)
+        if len(squares) == 1:
+            return squares[0].sqrt()
         return torch.stack(squares).sum().sqrt()
 
     @staticmethod
@@ -124,14 +160,14 @@ class _TorchMath:
 
         if grad.ndim == 0:
             factor = factor.reshape(())
-        if grad.dtype != torch.float32:
-            return (grad.float() * factor).to(grad.dtype)
-        if buffers is None:
-            return grad * factor
-        out = buffers.get(index)
-        if out is None or out.shape != grad.shape or out.device != grad.device:
-            out = buffers[index] = torch.empty_like(grad)
         with torch.no_grad():  # `out=` refuses inputs that require grad
+            if grad.dtype != torch.float32:
+                return (grad.float() * factor).to(grad.dtype)
+            if buffers is None:
+                return grad * factor
+            out = buffers.get(index)
+            if out is None or out.shape != grad.shape or out.device != grad.device:
+                out = buffers[index] = torch.empty_like(grad)
             return torch.mul(grad, factor, out=out)
 
 
@@ -275,9 +311,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
     def _clip(self, grads, values, variables, buffers=None) -> tuple[list[Any], Any]:
         """The clipped gradients and the global norm of the raw ones.
 
-        The unit norms of every clipped variable are joined into one
-        vector, so the threshold arithmetic runs once for all of them and
-        each gradient is read twice (its norms, then the scaling). The
+        Each gradient is read twice (its norms, then the scaling). The
         arithmetic is ``keras.ops`` on JAX and a class per backend on
         TensorFlow and torch (:class:`_TensorFlowMath`, :class:`_TorchMath`).
 
@@ -288,7 +322,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
         """
         math = _math()
         new_grads = list(grads)
-        grad_norms, weight_norms, clipped, totals = [], [], [], []
+        clipped, clipped_values, totals = [], [], []
         for index, (grad, value, variable) in enumerate(
             zip(grads, values, variables, strict=True)
         ):
@@ -298,27 +332,16 @@ class AdaptiveGradientClipping(GradientNormTracker):
             if self._is_excluded(variable):
                 totals.append(math.sum_of_squares(grad))
                 continue
-            grad_norms.append(math.unit_norms(grad))
-            weight_norms.append(math.unit_norms(value))
             clipped.append((index, grad))
+            clipped_values.append(value)
         if clipped:
-            grad_norm = math.concatenate(grad_norms)
-            max_norm = self.clip_factor * math.maximum(
-                math.concatenate(weight_norms), self.eps
+            pieces, squares = math.factors(
+                [grad for _, grad in clipped],
+                clipped_values,
+                self.clip_factor,
+                self.eps,
             )
-            # The per-unit factor `max_norm / grad_norm` where the unit is
-            # clipped, and exactly 1 where it is not (x / x is 1 in IEEE
-            # arithmetic; `max_norm >= clip_factor * eps > 0`). One division
-            # at the root: XLA then computes the factor once, instead of
-            # fusing a compare and select into every element's update.
-            scale = max_norm / math.maximum(grad_norm, max_norm)
-            # The global norm from the units' norms, not from the per-unit
-            # sums directly: XLA folds a sum of those sums into a second
-            # reduction over each whole gradient and writes `g ** 2` out to
-            # memory for the two of them, which tripled AGC's step cost on
-            # the CPU. Through the root it cannot; the two differ by rounding.
-            totals.append(math.sum_of_squares(grad_norm))
-            pieces = math.split(scale, [int(n.shape[0]) for n in grad_norms])
+            totals.append(squares)
             for (index, grad), piece in zip(clipped, pieces, strict=True):
                 new_grads[index] = math.scale(grad, piece, buffers, index)
         return new_grads, math.norm_from_squares(totals)
