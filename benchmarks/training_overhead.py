@@ -10,15 +10,17 @@ batch size and validation set:
   :class:`keras_dlkit.callbacks.BestKCheckpoint` writing its ``.keras`` files
   (atomically, with the manifest) after every epoch.
 
-Each round builds a fresh model per configuration and alternates their
-epochs, one ``fit`` call each, in the order A-B, B-A, A-B, ... (see
-:func:`run_round`), so a machine whose speed drifts over seconds slows
-them alike; the next round starts with the other configuration, so use an
-even ``--rounds``. ``fit``'s set-up and tear-down around the epochs are not
-timed (a real training pays them once). A callback times every training
-step; an epoch's sample is the median step plus the rest of the epoch
-(validation, the callbacks' epoch-end work) spread over its steps (see
-:class:`StepTimer`). The first epoch of each model (tracing and
+Each round builds a fresh model per configuration. Every epoch is cut
+into segments of ``--segment`` steps, and the configurations take turns
+segment by segment, one ``fit`` call each, in the order A-B, B-A, A-B, ...
+(see :func:`run_round`), so a machine whose speed drifts over seconds
+slows them alike; the next round starts with the other configuration, so
+use an even ``--rounds``. Validation and the callbacks run at the end of
+each whole epoch, as in one ``fit`` call. ``fit``'s set-up and tear-down
+around the segments are not timed (a real training pays them once). A
+callback times every training step; an epoch's sample is the median step
+plus the rest of the epoch (the time between steps, validation, the
+callbacks' epoch-end work) spread over its steps (see :class:`StepTimer`). The first epoch of each model (tracing and
 compilation) is left out. The figure is the median of ``toolkit``'s
 samples over that of ``plain``'s. Run:
 
@@ -31,9 +33,11 @@ the toolkit alone, each as a ratio to the first configuration named.
 
 * ``mlp`` (default): 784-512-512-10, ReLU. Its step is small next to the
   optimizer's update, so this is the worst case for AGC, which reads every
-  gradient and weight once more for the unit-wise norms. On torch, which
-  runs the step eagerly, those reads alone (about 1 ms a step on a 2-core
-  VM) are near a tenth of the step;
+  gradient and weight once more for the unit-wise norms and writes the
+  scaled gradients: about as much memory traffic as SGD with momentum's
+  own update. On torch, which runs the step eagerly and fuses nothing,
+  that is about 1.2 ms of a 12 ms step on a 2-core VM (SGD's update is
+  1.0 ms there), so the toolkit costs about a tenth of this step;
 * ``cnn``: two :class:`keras_dlkit.blocks.VGGStage` stages (2x 3x3 conv with
   batch norm, 16 then 32 filters), global average pooling and the
   classifier, the typical small image network, where the convolutions
@@ -49,6 +53,7 @@ Target (issue 3): ratio <= 1.05.
 """
 
 import argparse
+import itertools
 import os
 import statistics
 import tempfile
@@ -73,32 +78,45 @@ class StepTimer(keras.callbacks.Callback):
     this callback the step's logs as Python floats, so the step has
     finished on every backend when it is timed (the same synchronisation
     ``fit``'s default progress bar, ``verbose=1``, does each step). An
-    epoch's sample is the median of its steps plus, spread over them, the
-    rest of the epoch: the time between steps, validation and the
-    callbacks' epoch-end work (the checkpoint's saves). The median keeps a
-    burst of load from another process on a shared machine out of the
-    figure; the rest keeps every cost of the toolkit in it.
+    epoch may take several ``fit`` calls (see :func:`run_round`); the
+    caller closes it with :meth:`close_epoch`. Its sample is the median of
+    its steps plus, spread over them, the rest of its ``fit`` calls' epochs:
+    the time between steps, validation and the callbacks' epoch-end work
+    (the checkpoint's saves). The median keeps a burst of load from another
+    process on a shared machine out of the figure; the rest keeps every
+    cost of the toolkit in it.
     """
 
     def __init__(self):
         super().__init__()
         self.times = []
+        self._steps = []
+        self._rest = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._steps = []
-        self._epoch_start = time.perf_counter()
+        self._call_start = time.perf_counter()
+        self._call_steps = 0.0
 
     def on_train_batch_begin(self, batch, logs=None):
         self._step_start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        self._steps.append(time.perf_counter() - self._step_start)
+        step = time.perf_counter() - self._step_start
+        self._steps.append(step)
+        self._call_steps += step
 
     def on_epoch_end(self, epoch, logs=None):
         # Appended last (see `prepare`), so the checkpoint's work is included.
-        total = time.perf_counter() - self._epoch_start
-        rest = total - sum(self._steps)
-        self.times.append(statistics.median(self._steps) + rest / len(self._steps))
+        total = time.perf_counter() - self._call_start
+        self._rest += total - self._call_steps
+
+    def close_epoch(self):
+        """Record the epoch's sample; the next ``fit`` call starts a new one."""
+        self.times.append(
+            statistics.median(self._steps) + self._rest / len(self._steps)
+        )
+        self._steps = []
+        self._rest = 0.0
 
 
 def build(args):
@@ -157,36 +175,53 @@ def prepare(config, args, steps, directory):
 def run_round(configs, data, args, reverse):
     """One round: every configuration trains ``--epochs`` epochs, interleaved.
 
-    Each configuration gets its own model, and the epochs alternate between
-    them (one ``fit`` call per epoch, ``initial_epoch`` carrying on the
-    count; ``BestKCheckpoint`` resumes from its manifest as after a
-    restart), in the order A-B, B-A, A-B, ... so that a machine whose speed
-    drifts over seconds slows both alike. Returns each configuration's
-    samples, the first epoch (tracing and compilation) left out.
+    Each configuration gets its own model. An epoch (one pass over the
+    training set in a fresh random order) is cut into segments of
+    ``--segment`` steps, and the configurations take turns segment by
+    segment, one ``fit`` call each (``initial_epoch`` keeps the count), in
+    the order A-B, B-A, A-B, ..., so that a machine whose speed drifts
+    over seconds slows both alike. The last segment of an epoch validates
+    and runs the configuration's callbacks (``BestKCheckpoint`` resumes
+    from its manifest, as after a restart); the earlier ones run only the
+    timer. Returns each configuration's samples, the first epoch (tracing
+    and compilation) left out.
     """
     (x, y), validation = data
     steps = int(np.ceil(len(x) / args.batch_size))
+    bounds = [
+        min(start * args.batch_size, len(x)) for start in range(0, steps, args.segment)
+    ] + [len(x)]
+    rng = np.random.default_rng(0)
+    turn = 0
     with tempfile.TemporaryDirectory() as root:
         runs = {
             config: prepare(config, args, steps, os.path.join(root, config))
             for config in configs
         }
         for epoch in range(args.epochs):
-            order = list(configs)
-            if (epoch % 2 == 1) != reverse:
-                order.reverse()
-            for config in order:
-                model, callbacks, _ = runs[config]
-                model.fit(
-                    x,
-                    y,
-                    batch_size=args.batch_size,
-                    initial_epoch=epoch,
-                    epochs=epoch + 1,
-                    validation_data=validation,
-                    callbacks=callbacks,
-                    verbose=0,
-                )
+            order = rng.permutation(len(x))
+            for start, stop in itertools.pairwise(bounds):
+                last = stop == len(x)
+                segment = order[start:stop]
+                turns = list(configs)
+                if (turn % 2 == 1) != reverse:
+                    turns.reverse()
+                turn += 1
+                for config in turns:
+                    model, callbacks, timer = runs[config]
+                    model.fit(
+                        x[segment],
+                        y[segment],
+                        batch_size=args.batch_size,
+                        initial_epoch=epoch,
+                        epochs=epoch + 1,
+                        shuffle=False,
+                        validation_data=validation if last else None,
+                        callbacks=callbacks if last else [timer],
+                        verbose=0,
+                    )
+            for config in configs:
+                runs[config][2].close_epoch()
         return {config: runs[config][2].times[1:] for config in configs}
 
 
@@ -207,6 +242,12 @@ def main():
         type=int,
         default=None,
         help="validation images, from the test set (default: a sixth of --train)",
+    )
+    parser.add_argument(
+        "--segment",
+        type=int,
+        default=None,
+        help="training steps per turn (default: 50 for mlp, 12 for cnn)",
     )
     parser.add_argument(
         "--units", type=int, nargs="+", default=[512, 512], help="mlp widths"
@@ -231,6 +272,10 @@ def main():
         parser.error(
             f"--epochs must be >= 2 (the first is left out), got {args.epochs}"
         )
+    if args.segment is None:
+        args.segment = 50 if args.model == "mlp" else 12
+    if args.segment < 1:
+        parser.error(f"--segment must be >= 1, got {args.segment}")
     if args.train is None:
         args.train = 60000 if args.model == "mlp" else 6000
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
@@ -256,7 +301,8 @@ def main():
     backend = keras.backend.backend()
     print(
         f"backend={backend} model={args.model} rounds={args.rounds} "
-        f"epochs={args.epochs} batch={args.batch_size} train={len(x_train)} "
+        f"epochs={args.epochs} segment={args.segment} batch={args.batch_size} "
+        f"train={len(x_train)} "
         f"validation={len(x_test)} "
         + (
             f"units={args.units} "
