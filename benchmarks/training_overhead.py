@@ -90,6 +90,7 @@ class StepTimer(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.times = []
+        self.parts = []  # (median step, rest per step) of each epoch
         self._steps = []
         self._rest = 0.0
 
@@ -112,9 +113,10 @@ class StepTimer(keras.callbacks.Callback):
 
     def close_epoch(self):
         """Record the epoch's sample; the next ``fit`` call starts a new one."""
-        self.times.append(
-            statistics.median(self._steps) + self._rest / len(self._steps)
-        )
+        median = statistics.median(self._steps)
+        spread = self._rest / len(self._steps)
+        self.parts.append((median, spread))
+        self.times.append(median + spread)
         self._steps = []
         self._rest = 0.0
 
@@ -183,8 +185,7 @@ def run_round(configs, data, args, reverse):
     over seconds slows both alike. The last segment of an epoch validates
     and runs the configuration's callbacks (``BestKCheckpoint`` resumes
     from its manifest, as after a restart); the earlier ones run only the
-    timer. Returns each configuration's samples, the first epoch (tracing
-    and compilation) left out.
+    timer. Returns each configuration's :class:`StepTimer`.
     """
     (x, y), validation = data
     steps = int(np.ceil(len(x) / args.batch_size))
@@ -222,7 +223,7 @@ def run_round(configs, data, args, reverse):
                     )
             for config in configs:
                 runs[config][2].close_epoch()
-        return {config: runs[config][2].times[1:] for config in configs}
+        return {config: runs[config][2] for config in configs}
 
 
 def main():
@@ -263,7 +264,9 @@ def main():
         help="what to time; ratios are to the first (default: plain toolkit)",
     )
     parser.add_argument(
-        "--verbose", action="store_true", help="print every epoch's step time"
+        "--verbose",
+        action="store_true",
+        help="print every epoch's sample as median step + rest per step (ms)",
     )
     args = parser.parse_args()
     if args.rounds < 1:
@@ -289,13 +292,17 @@ def main():
     samples = {config: [] for config in args.configs}
     for round_index in range(args.rounds):
         # Each round starts with the other configuration first.
-        times = run_round(args.configs, data, args, reverse=round_index % 2 == 1)
+        timers = run_round(args.configs, data, args, reverse=round_index % 2 == 1)
         for config in args.configs:
-            samples[config] += times[config]
+            # The first epoch (tracing and compilation) is left out.
+            samples[config] += timers[config].times[1:]
             if args.verbose:
                 print(
                     f"round {round_index} {config}: "
-                    + " ".join(f"{1000 * t:.1f}" for t in times[config])
+                    + " ".join(
+                        f"{1000 * (m + r):.2f}={1000 * m:.2f}+{1000 * r:.2f}"
+                        for m, r in timers[config].parts[1:]
+                    )
                 )
     anchor = statistics.median(samples[args.configs[0]])
     backend = keras.backend.backend()
