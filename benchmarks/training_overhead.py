@@ -31,13 +31,15 @@ the toolkit alone, each as a ratio to the first configuration named.
 
 ``--model`` picks the network:
 
-* ``mlp`` (default): 784-512-512-10, ReLU. Its step is small next to the
-  optimizer's update, so this is the worst case for AGC, which reads every
-  gradient and weight once more for the unit-wise norms and writes the
-  scaled gradients: about as much memory traffic as SGD with momentum's
-  own update. On torch, which runs the step eagerly and fuses nothing,
-  that is about 1.2 ms of a 12 ms step on a 2-core VM (SGD's update is
-  1.0 ms there), so the toolkit costs about a tenth of this step;
+* ``mlp`` (default): 784-512-512-10, ReLU, the worst case for AGC. AGC
+  reads every gradient and weight once more for the unit-wise norms and
+  writes the scaled gradients: about as much memory traffic as SGD with
+  momentum's own update, and this network's whole step at batch 128 is
+  only 5 to 12 times that update. Timed alone on a 2-core VM, the update
+  goes from 1.28 to 1.70 ms on jax (XLA fuses the clipping into it) and
+  from 1.0 to 2.2-2.4 ms on torch (eager: separate kernels, a Python call
+  each), in steps of 6 and 12-15 ms. So exact AGC alone costs this network
+  about 6% of its step on jax and tensorflow and 10-15% on torch;
 * ``cnn``: two :class:`keras_dlkit.blocks.VGGStage` stages (2x 3x3 conv with
   batch norm, 16 then 32 filters), global average pooling and the
   classifier, the typical small image network, where the convolutions
