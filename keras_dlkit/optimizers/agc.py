@@ -49,33 +49,17 @@ class _KerasMath:
         )
 
     @classmethod
-    def factors(
-        cls, grads: list[Any], values: list[Any], clip_factor: float, eps: float
-    ) -> tuple[list[Any], Any]:
-        """Each clipped gradient's per-unit factor, and the gradients' sum of squares.
+    def joined_unit_norms(cls, tensors: list[Any]) -> tuple[Any, list[int]]:
+        """Every tensor's unit norms in one vector, and how many each has."""
+        norms = [cls.unit_norms(x) for x in tensors]
+        return ops.concatenate(norms), [int(n.shape[0]) for n in norms]
 
-        The unit norms of every clipped variable are joined into one
-        vector, so the threshold arithmetic runs once for all of them.
-        """
-        grad_norms = [cls.unit_norms(g) for g in grads]
-        grad_norm = ops.concatenate(grad_norms)
-        max_norm = clip_factor * ops.maximum(
-            ops.concatenate([cls.unit_norms(v) for v in values]), eps
-        )
-        # The per-unit factor `max_norm / grad_norm` where the unit is
-        # clipped, and exactly 1 where it is not (x / x is 1 in IEEE
-        # arithmetic; `max_norm >= clip_factor * eps > 0`). One division
-        # at the root: XLA then computes the factor once, instead of
-        # fusing a compare and select into every element's update.
-        scale = max_norm / ops.maximum(grad_norm, max_norm)
-        # The sum of squares from the units' norms, not from the per-unit
-        # sums directly: XLA folds a sum of those sums into a second
-        # reduction over each whole gradient and writes `g ** 2` out to
-        # memory for the two of them, which tripled AGC's step cost on
-        # the CPU. Through the root it cannot; the two differ by rounding.
-        offsets = list(itertools.accumulate(int(n.shape[0]) for n in grad_norms))
-        pieces = ops.split(scale, offsets[:-1]) if len(offsets) > 1 else [scale]
-        return list(pieces), sum_of_squares(grad_norm)
+    maximum = staticmethod(ops.maximum)
+
+    @staticmethod
+    def split(vector: Any, sizes: list[int]) -> list[Any]:
+        offsets = list(itertools.accumulate(sizes))[:-1]
+        return ops.split(vector, offsets) if offsets else [vector]
 
     sum_of_squares = staticmethod(sum_of_squares)
     norm_from_squares = staticmethod(norm_from_squares)
@@ -94,11 +78,10 @@ def _torch_unit_squares(x: Any) -> Any:
 
     if x.dtype != torch.float32:
         x = x.float()
-    if x.ndim == 0:
-        return x.square().reshape(1)
-    if x.ndim == 1:
-        return x.square().sum(dim=0, keepdim=True)
-    return x.square().sum(dim=tuple(range(x.ndim - 1)))
+    axes = _reduced_axes(x)
+    if axes is None:
+        return x.square().reshape(-1).sum(dim=0, keepdim=True)
+    return x.square().sum(dim=axes)
 
 
 class _TorchMath:
@@ -110,32 +93,28 @@ class _TorchMath:
     faults of its memory: for the 784-512-512-10 MLP the two made AGC
     2.5-3.5 ms of an 11-15 ms step. So the calls here are torch's own and
     as few as the arithmetic allows: two per tensor for its units' sums of
-    squares, one root for all of them, no ``detach`` (it runs under
+    squares, one root for all of them, no ``detach`` (they run under
     ``no_grad``), and ``scale`` writes float32 gradients into a buffer
     kept from the last step when it is given one.
     """
 
     @staticmethod
-    def factors(
-        grads: list[Any], values: list[Any], clip_factor: float, eps: float
-    ) -> tuple[list[Any], Any]:
-        import torch  # noqa: PLC0415 - only on the torch backend
-
+    def joined_unit_norms(tensors: list[Any]) -> tuple[Any, list[int]]:
         # Not torch.linalg.vector_norm: over the leading axes it runs a
         # strided kernel, 3x slower here than the square and the sum.
+        import torch  # noqa: PLC0415 - only on the torch backend
+
         with torch.no_grad():
-            grad_squares = [_torch_unit_squares(g) for g in grads]
-            joined = torch.cat(grad_squares)
-            max_norm = (
-                torch.cat([_torch_unit_squares(v) for v in values])
-                .sqrt_()
-                .clamp_(min=eps)
-                .mul_(clip_factor)
-            )
-            # As in _KerasMath.factors: exactly 1 where a unit is not clipped.
-            scale = max_norm.div_(joined.sqrt().clamp_(min=max_norm))
-            pieces = scale.split([int(n.shape[0]) for n in grad_squares])
-            return list(pieces), joined.sum()
+            squares = [_torch_unit_squares(x) for x in tensors]
+            return torch.cat(squares).sqrt_(), [int(n.shape[0]) for n in squares]
+
+    @staticmethod
+    def maximum(vector: Any, other: Any) -> Any:
+        return vector.clamp(min=other)  # `other` a number or a tensor
+
+    @staticmethod
+    def split(vector: Any, sizes: list[int]) -> list[Any]:
+        return list(vector.split(sizes))
 
     @staticmethod
     def sum_of_squares(x: Any) -> Any:
@@ -311,7 +290,9 @@ class AdaptiveGradientClipping(GradientNormTracker):
     def _clip(self, grads, values, variables, buffers=None) -> tuple[list[Any], Any]:
         """The clipped gradients and the global norm of the raw ones.
 
-        Each gradient is read twice (its norms, then the scaling). The
+        The unit norms of every clipped variable are joined into one
+        vector, so the threshold arithmetic runs once for all of them and
+        each gradient is read twice (its norms, then the scaling). The
         arithmetic is ``keras.ops`` on JAX and a class per backend on
         TensorFlow and torch (:class:`_TensorFlowMath`, :class:`_TorchMath`).
 
@@ -335,13 +316,22 @@ class AdaptiveGradientClipping(GradientNormTracker):
             clipped.append((index, grad))
             clipped_values.append(value)
         if clipped:
-            pieces, squares = math.factors(
-                [grad for _, grad in clipped],
-                clipped_values,
-                self.clip_factor,
-                self.eps,
-            )
-            totals.append(squares)
+            grad_norm, sizes = math.joined_unit_norms([grad for _, grad in clipped])
+            weight_norm, _ = math.joined_unit_norms(clipped_values)
+            max_norm = self.clip_factor * math.maximum(weight_norm, self.eps)
+            # The per-unit factor `max_norm / grad_norm` where the unit is
+            # clipped, and exactly 1 where it is not (x / x is 1 in IEEE
+            # arithmetic; `max_norm >= clip_factor * eps > 0`). One division
+            # at the root: XLA then computes the factor once, instead of
+            # fusing a compare and select into every element's update.
+            scale = max_norm / math.maximum(grad_norm, max_norm)
+            # The global norm from the units' norms, not from the per-unit
+            # sums directly: XLA folds a sum of those sums into a second
+            # reduction over each whole gradient and writes `g ** 2` out to
+            # memory for the two of them, which tripled AGC's step cost on
+            # the CPU. Through the root it cannot; the two differ by rounding.
+            totals.append(math.sum_of_squares(grad_norm))
+            pieces = math.split(scale, sizes)
             for (index, grad), piece in zip(clipped, pieces, strict=True):
                 new_grads[index] = math.scale(grad, piece, buffers, index)
         return new_grads, math.norm_from_squares(totals)
