@@ -20,9 +20,10 @@ each whole epoch, as in one ``fit`` call. ``fit``'s set-up and tear-down
 around the segments are not timed (a real training pays them once). A
 callback times every training step; an epoch's sample is the median step
 plus the rest of the epoch (the time between steps, validation, the
-callbacks' epoch-end work) spread over its steps (see :class:`StepTimer`). The first epoch of each model (tracing and
-compilation) is left out. The figure is the median of ``toolkit``'s
-samples over that of ``plain``'s. Run:
+callbacks' epoch-end work) spread over its steps (see :class:`StepTimer`).
+The first epoch of each model (tracing and compilation) is left out. The
+figure is the median of ``toolkit``'s samples over that of ``plain``'s.
+Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py
 
@@ -191,9 +192,7 @@ def run_round(configs, data, args, reverse):
     """
     (x, y), validation = data
     steps = int(np.ceil(len(x) / args.batch_size))
-    bounds = [
-        min(start * args.batch_size, len(x)) for start in range(0, steps, args.segment)
-    ] + [len(x)]
+    bounds = [*range(0, len(x), args.segment * args.batch_size), len(x)]
     rng = np.random.default_rng(0)
     turn = 0
     with tempfile.TemporaryDirectory() as root:
