@@ -22,7 +22,10 @@ callback times every training step; an epoch's sample is the median step
 plus the rest of the epoch (the time between steps, validation, the
 callbacks' epoch-end work) spread over its steps (see :class:`StepTimer`).
 The first epoch of each model (tracing and compilation) is left out. The
-figure is the median of ``toolkit``'s samples over that of ``plain``'s.
+figure is the median of ``toolkit``'s samples over that of ``plain``'s,
+with a 95% bootstrap interval over the paired epochs (see
+:func:`ratio_interval`): on a noisy machine it says whether the run can
+tell the ratio from the target at all.
 Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py
@@ -227,6 +230,24 @@ def run_round(configs, data, args, reverse):
         return {config: runs[config][2] for config in configs}
 
 
+def ratio_interval(values, anchor_values, resamples=4000):
+    """A 95% bootstrap interval for the ratio of medians of paired samples.
+
+    ``values[i]`` and ``anchor_values[i]`` are the same epoch of the same
+    round, their segments interleaved, so they are resampled as pairs: the
+    interval is what the machine's drift and noise leave of the figure.
+    Where it straddles the target, the run cannot tell which side the true
+    ratio is on; more ``--rounds`` narrow it.
+    """
+    values = np.asarray(values)
+    anchor_values = np.asarray(anchor_values)
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(values), size=(resamples, len(values)))
+    ratios = np.median(values[picks], axis=1) / np.median(anchor_values[picks], axis=1)
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2)
@@ -321,9 +342,11 @@ def main():
     )
     for config, values in samples.items():
         median = statistics.median(values)
+        low, high = ratio_interval(values, samples[args.configs[0]])
         print(
             f"{config:8s} median step {1000 * median:7.3f} ms "
-            f"(n={len(values)})   ratio {median / anchor:5.3f}"
+            f"(n={len(values)})   ratio {median / anchor:5.3f} "
+            f"[95%: {low:5.3f}-{high:5.3f}]"
         )
 
 

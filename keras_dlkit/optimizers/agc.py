@@ -65,8 +65,8 @@ class _KerasMath:
     norm_from_squares = staticmethod(norm_from_squares)
 
     @staticmethod
-    def scale(grad: Any, factor: Any, buffers: Any, index: int) -> Any:
-        del buffers, index
+    def scale(grad: Any, factor: Any, owner: Any) -> Any:
+        del owner
         if len(grad.shape) == 0:
             factor = ops.reshape(factor, ())
         return ops.cast(ops.cast(grad, "float32") * factor, grad.dtype)
@@ -94,8 +94,8 @@ class _TorchMath:
     2.5-3.5 ms of an 11-15 ms step. So the calls here are torch's own and
     as few as the arithmetic allows: two per tensor for its units' sums of
     squares, one root for all of them, no ``detach`` (they run under
-    ``no_grad``), and ``scale`` writes float32 gradients into a buffer
-    kept from the last step when it is given one.
+    ``no_grad``), and ``scale`` scales a float32 gradient in place when
+    it is its variable's own ``.grad`` (see :meth:`scale`).
     """
 
     @staticmethod
@@ -134,20 +134,26 @@ class _TorchMath:
         return torch.stack(squares).sum().sqrt()
 
     @staticmethod
-    def scale(grad: Any, factor: Any, buffers: Any, index: int) -> Any:
+    def scale(grad: Any, factor: Any, owner: Any) -> Any:
+        """``grad * factor``; in place if ``grad`` is ``owner``'s ``.grad``.
+
+        Keras's torch ``train_step`` hands the optimizer the variables' own
+        ``.grad`` tensors, which the next backward pass replaces; scaling
+        those in place (as ``torch.nn.utils.clip_grad_norm_`` does) saves a
+        model-sized tensor and a pass over it. Gradients a caller passes to
+        ``apply`` itself, and non-float32 ones, get a new tensor instead.
+        """
         import torch  # noqa: PLC0415
 
         if grad.ndim == 0:
             factor = factor.reshape(())
-        with torch.no_grad():  # `out=` refuses inputs that require grad
+        with torch.no_grad():
             if grad.dtype != torch.float32:
                 return (grad.float() * factor).to(grad.dtype)
-            if buffers is None:
-                return grad * factor
-            out = buffers.get(index)
-            if out is None or out.shape != grad.shape or out.device != grad.device:
-                out = buffers[index] = torch.empty_like(grad)
-            return torch.mul(grad, factor, out=out)
+            value = getattr(owner, "value", None)
+            if value is not None and getattr(value, "grad", None) is grad:
+                return grad.mul_(factor)
+            return grad * factor
 
 
 class _TensorFlowMath(_KerasMath):
@@ -262,8 +268,6 @@ class AdaptiveGradientClipping(GradientNormTracker):
         self.clip_factor = clip_factor
         self.eps = eps
         self.exclude = exclude
-        # Torch only: the scaled gradients' memory, reused every step.
-        self._buffers: dict[int, Any] = {}
 
     def _is_excluded(self, variable: Any) -> bool:
         path = getattr(variable, "path", None) or getattr(variable, "name", "")
@@ -287,7 +291,7 @@ class AdaptiveGradientClipping(GradientNormTracker):
         del norm
         return self._clip(grads, trainable_values, trainable_variables)[0], dict(state)
 
-    def _clip(self, grads, values, variables, buffers=None) -> tuple[list[Any], Any]:
+    def _clip(self, grads, values, variables, in_place=False) -> tuple[list[Any], Any]:
         """The clipped gradients and the global norm of the raw ones.
 
         The unit norms of every clipped variable are joined into one
@@ -296,10 +300,9 @@ class AdaptiveGradientClipping(GradientNormTracker):
         arithmetic is ``keras.ops`` on JAX and a class per backend on
         TensorFlow and torch (:class:`_TensorFlowMath`, :class:`_TorchMath`).
 
-        ``buffers`` (a dict, torch only) keeps the scaled float32 gradients'
-        memory from one call to the next, keyed by position: only for a
-        caller that hands the result straight to the inner optimizer, since
-        the next call overwrites it.
+        With ``in_place``, a torch gradient that is its variable's own
+        ``.grad`` is scaled in place (see :meth:`_TorchMath.scale`): only
+        for a caller that hands the result straight to the inner optimizer.
         """
         math = _math()
         new_grads = list(grads)
@@ -313,10 +316,10 @@ class AdaptiveGradientClipping(GradientNormTracker):
             if self._is_excluded(variable):
                 totals.append(math.sum_of_squares(grad))
                 continue
-            clipped.append((index, grad))
+            clipped.append((index, grad, variable if in_place else None))
             clipped_values.append(value)
         if clipped:
-            grad_norm, sizes = math.joined_unit_norms([grad for _, grad in clipped])
+            grad_norm, sizes = math.joined_unit_norms([c[1] for c in clipped])
             weight_norm, _ = math.joined_unit_norms(clipped_values)
             max_norm = self.clip_factor * math.maximum(weight_norm, self.eps)
             # The per-unit factor `max_norm / grad_norm` where the unit is
@@ -332,17 +335,18 @@ class AdaptiveGradientClipping(GradientNormTracker):
             # the CPU. Through the root it cannot; the two differ by rounding.
             totals.append(math.sum_of_squares(grad_norm))
             pieces = math.split(scale, sizes)
-            for (index, grad), piece in zip(clipped, pieces, strict=True):
-                new_grads[index] = math.scale(grad, piece, buffers, index)
+            for (index, grad, owner), piece in zip(clipped, pieces, strict=True):
+                new_grads[index] = math.scale(grad, piece, owner)
         return new_grads, math.norm_from_squares(totals)
 
     def _transform(self, grads, trainable_values, trainable_variables, state):
         # The global norm comes with the clipping (the units' norms it needs
         # anyway): one pass over the gradients fewer than the base class's
         # separate `global_norm`. The gradients go straight to the inner
-        # optimizer, so on torch they may reuse last step's memory.
+        # optimizer, so on torch the variables' own `.grad` may be scaled
+        # in place.
         new_grads, norm = self._clip(
-            grads, trainable_values, trainable_variables, buffers=self._buffers
+            grads, trainable_values, trainable_variables, in_place=True
         )
         return new_grads, {**state, "gradient_norm": norm}
 

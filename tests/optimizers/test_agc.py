@@ -170,6 +170,40 @@ def test_agc_torch_gradients_that_require_grad_outside_no_grad():
         np.testing.assert_allclose(to_np(var), want, atol=1e-5)
 
 
+def test_agc_apply_leaves_the_callers_gradients_alone():
+    weights, grads = _variables_and_grads(1.0)
+    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    optimizer = AdaptiveGradientClipping(
+        keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.05
+    )
+    tensors = [ops.convert_to_tensor(g) for g in grads]
+    optimizer.apply(tensors, variables)
+    for g, tensor in zip(grads, tensors, strict=True):
+        np.testing.assert_array_equal(ops.convert_to_numpy(tensor), g)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch .grad")
+def test_agc_torch_scales_the_variables_own_grad_in_place():
+    # What Keras's torch train_step passes: each variable's `.grad`, which
+    # the next backward pass replaces (torch's clip_grad_norm_ convention).
+    import torch
+
+    weights, grads = _variables_and_grads(1.0)
+    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    for variable, g in zip(variables, grads, strict=True):
+        variable.value.grad = torch.tensor(g)
+    owned = [variable.value.grad for variable in variables]
+    optimizer = AdaptiveGradientClipping(
+        keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.05
+    )
+    optimizer.apply(owned, variables)
+    for w, g, var, grad in zip(weights, grads, variables, owned, strict=True):
+        clipped = np_agc(g.astype(np.float64), w, 0.05, 1e-3)
+        assert var.value.grad is grad
+        np.testing.assert_allclose(to_np(grad), clipped, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_np(var), w - clipped, atol=1e-5)
+
+
 def test_agc_transform_gradients_result_outlives_the_next_step():
     weights, grads = _variables_and_grads(1.0)
     variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
