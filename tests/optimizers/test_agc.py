@@ -73,6 +73,10 @@ def _variables_and_grads(grad_scale, seed=0):
     return weights, grads
 
 
+def _make_variables(weights):
+    return [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+
+
 # -- AGC ---------------------------------------------------------------------------
 
 
@@ -83,7 +87,7 @@ def _variables_and_grads(grad_scale, seed=0):
 )
 def test_agc_apply_matches_numpy(grad_scale, clip_factor, expect_clipping):
     weights, grads = _variables_and_grads(grad_scale)
-    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    variables = _make_variables(weights)
     optimizer = AdaptiveGradientClipping(
         keras.optimizers.SGD(learning_rate=1.0), clip_factor=clip_factor, eps=1e-3
     )
@@ -133,7 +137,7 @@ def test_agc_successive_steps_match_numpy():
     # step's memory): three steps with different gradients, and SGD with
     # momentum, which keeps the gradients in its slots.
     weights, _ = _variables_and_grads(1.0)
-    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    variables = _make_variables(weights)
     optimizer = AdaptiveGradientClipping(
         keras.optimizers.SGD(learning_rate=0.5, momentum=0.9), clip_factor=0.05
     )
@@ -158,7 +162,7 @@ def test_agc_torch_gradients_that_require_grad_outside_no_grad():
     import torch
 
     weights, grads = _variables_and_grads(1.0)
-    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    variables = _make_variables(weights)
     optimizer = AdaptiveGradientClipping(
         keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.05
     )
@@ -172,7 +176,7 @@ def test_agc_torch_gradients_that_require_grad_outside_no_grad():
 
 def test_agc_apply_leaves_the_callers_gradients_alone():
     weights, grads = _variables_and_grads(1.0)
-    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    variables = _make_variables(weights)
     optimizer = AdaptiveGradientClipping(
         keras.optimizers.SGD(learning_rate=1.0), clip_factor=0.05
     )
@@ -189,7 +193,7 @@ def test_agc_torch_scales_the_variables_own_grad_in_place():
     import torch
 
     weights, grads = _variables_and_grads(1.0)
-    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    variables = _make_variables(weights)
     for variable, g in zip(variables, grads, strict=True):
         variable.value.grad = torch.tensor(g)
     owned = [variable.value.grad for variable in variables]
@@ -206,7 +210,7 @@ def test_agc_torch_scales_the_variables_own_grad_in_place():
 
 def test_agc_transform_gradients_result_outlives_the_next_step():
     weights, grads = _variables_and_grads(1.0)
-    variables = [keras.Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
+    variables = _make_variables(weights)
     optimizer = AdaptiveGradientClipping(
         keras.optimizers.SGD(learning_rate=0.1), clip_factor=0.05
     )
