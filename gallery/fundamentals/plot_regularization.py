@@ -1,6 +1,6 @@
 """
-Regularization: dropout, batch norm, layer norm and weight decay
-================================================================
+Regularization: dropout, batch norm, layer norm, weight decay and SWA
+=====================================================================
 
 A network with many more weights than training examples can memorise its
 training set: training accuracy keeps climbing while validation accuracy
@@ -273,6 +273,68 @@ for ax, name in zip(axes, (f"L2 {L2:g}", f"AdamW {DECAY:g}"), strict=True):
 fig.colorbar(image, ax=axes, label="mean |w| / mean |w| without decay")
 
 # %%
+# Averaging the weights (SWA)
+# ---------------------------
+# A different kind of regularizer acts on where training ends, not on the
+# loss. :class:`keras_dlkit.callbacks.StochasticWeightAveraging` (Izmailov et
+# al., *Averaging Weights Leads to Wider Optima*, 2018) keeps a running mean
+# of the weights at the end of every epoch from ``start_epoch`` on and sets
+# the model to it when ``fit()`` ends. With a constant learning rate (Adam at
+# 0.001 here) the late epochs' weights wander around a minimum; their mean
+# lies nearer its flat centre than any one of them.
+#
+# We train the batch-norm variant again, from the same seed and with the
+# same optimizer, averaging its second half of epochs. The average's
+# batch-norm statistics belong to none of the averaged weights, so we
+# evaluate it twice: with the moving statistics left from the last epoch,
+# and after :func:`keras_dlkit.callbacks.update_batch_norm_statistics` has
+# recomputed them over the training images.
+keras.utils.set_random_seed(0)
+swa_model = keras_dlkit.models.mlp(
+    (28, 28), 10, hidden_units=SIZES["hidden"], normalization="batch"
+)
+swa_model.compile(
+    optimizer=adam(),
+    loss="sparse_categorical_crossentropy",
+    metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="ce")],
+)
+swa = keras_dlkit.callbacks.StochasticWeightAveraging(start_epoch=SIZES["epochs"] // 2)
+swa_model.fit(
+    x_train,
+    y_train,
+    epochs=SIZES["epochs"],
+    batch_size=SIZES["batch_size"],
+    callbacks=[swa],
+    verbose=0,
+)
+print("epochs averaged:", swa.averaged_epochs)
+
+
+def validation(model):
+    return model.evaluate(x_val, y_val, batch_size=500, verbose=0, return_dict=True)
+
+
+swa_rows = {"last epoch": validation(models["batch norm"])}
+swa_rows["SWA, stale BN"] = validation(swa_model)
+keras_dlkit.callbacks.update_batch_norm_statistics(
+    swa_model, x_train, batch_size=SIZES["batch_size"]
+)
+swa_rows["SWA, BN refreshed"] = validation(swa_model)
+for name, row in swa_rows.items():
+    print(f"{name:18s} val accuracy {row['accuracy']:.4f}  val ce {row['ce']:.4f}")
+
+fig, (ax_acc, ax_ce) = plt.subplots(1, 2, figsize=(10, 3.6))
+positions = np.arange(len(swa_rows))
+ax_acc.bar(positions, [row["accuracy"] for row in swa_rows.values()])
+ax_acc.set_xticks(positions, list(swa_rows))
+ax_acc.set_ylim(0.5, 1.0)
+ax_acc.set(ylabel="validation accuracy", title="Batch-norm MLP")
+ax_ce.bar(positions, [row["ce"] for row in swa_rows.values()], color="tab:orange")
+ax_ce.set_xticks(positions, list(swa_rows))
+ax_ce.set(ylabel="validation cross-entropy", title="Lower is better")
+fig.tight_layout()
+
+# %%
 # Conclusion
 # ----------
 # Without regularization the wide MLP overfits within ten epochs of 500
@@ -299,6 +361,14 @@ fig.colorbar(image, ax=axes, label="mean |w| / mean |w| without decay")
 # The two normalization layers are not regularizers here: both leave a gap as
 # wide as the plain model's, or wider. Their purpose is to make deep networks
 # easier to train, not to close the gap.
+#
+# Weight averaging, in the quick run, moves validation accuracy by a point
+# or two either way, with the statistics refreshed or not: within the noise
+# of 1,000 images. Five averaged epochs of 20 steps are too few for the
+# weights to wander far. It needs a longer run at a constant (or cyclical)
+# learning rate, as in the full profile, which averages 25 epochs of 430
+# steps. Refreshing the batch-norm statistics is still the step not to skip
+# there: the last epoch's moving statistics describe other weights.
 #
 # The weight maps show the difference between the two decays. L2 through Adam
 # all but wipes out the weights of the rarely lit corner pixels, whose only
