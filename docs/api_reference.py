@@ -17,6 +17,7 @@ NAMESPACES = (
     "callbacks",
     "optimizers",
     "losses",
+    "boxes",
     "datasets",
     "testing",
     "utils",

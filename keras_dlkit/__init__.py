@@ -28,6 +28,7 @@ _SUBPACKAGES = (
     "callbacks",
     "optimizers",
     "losses",
+    "boxes",
     "datasets",
     "testing",
     "utils",

@@ -12,7 +12,7 @@ drowning the few positive ones; at inference, non-max suppression keeps the
 best of the overlapping boxes. Here :func:`keras_dlkit.models.detector`
 learns to find the nuclei of the fluorescence image of the segmentation
 example, with one box per nucleus from
-:func:`keras_dlkit.datasets.boxes_from_instance_mask`, and is scored with the
+:func:`keras_dlkit.boxes.boxes_from_instance_mask`, and is scored with the
 mean average precision (mAP) on a strip of the image it never saw.
 """
 
@@ -171,7 +171,7 @@ print(
 # %%
 # Targets
 # -------
-# :meth:`keras_dlkit.models.AnchorBoxCoder.encode` matches every anchor to
+# :meth:`keras_dlkit.boxes.AnchorBoxCoder.encode` matches every anchor to
 # the box it overlaps most (``keras.utils.bounding_boxes.compute_iou``):
 # positive from IoU 0.5 (plus each box's best anchor), background below 0.4,
 # ignored in between, and encodes the deltas of the positives with
@@ -197,9 +197,9 @@ print(f"trained in {time.perf_counter() - start:.1f} s")
 # %%
 # Evaluate
 # --------
-# :meth:`~keras_dlkit.models.AnchorBoxCoder.decode` turns deltas back into
+# :meth:`~keras_dlkit.boxes.AnchorBoxCoder.decode` turns deltas back into
 # boxes (``keras.utils.bounding_boxes.decode_deltas_to_boxes``) and runs
-# keras-hub's ``NonMaxSuppression``. :func:`keras_dlkit.utils.mean_average_precision`
+# keras-hub's ``NonMaxSuppression``. :func:`keras_dlkit.boxes.mean_average_precision`
 # then ranks all detections of the 16 held-out tiles by score and measures
 # the area under the precision-recall curve: mAP@0.5 counts a detection as
 # correct when its IoU with a true box is at least 0.5, mAP@[.5:.95]

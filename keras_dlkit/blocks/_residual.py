@@ -14,11 +14,13 @@ from typing import Any
 
 import keras
 
-from keras_dlkit.blocks.conv_norm_act import (
-    ConvNormAct,
+from keras_dlkit.blocks.conv_norm_act import ConvNormAct
+from keras_dlkit.utils.validation import (
+    check_choice,
+    check_float,
+    check_int,
     resolve_initializer,
 )
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
 #: ``keras.applications``' batch-norm epsilon in its ResNets.
 RESNET_EPSILON = 1.001e-5

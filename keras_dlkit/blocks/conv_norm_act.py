@@ -8,60 +8,26 @@ import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.utils._keras import clone_initializer
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
+from keras_dlkit.utils.validation import (
+    check_activation,
+    check_choice,
+    check_float,
+    check_int,
+    is_int,
+    resolve_initializer,
+)
 
 NORMS = (None, "batch")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def check_padding(padding: Any) -> str | int:
     """``"same"``, ``"valid"`` or a non-negative int (explicit zero padding)."""
-    if (_is_int(padding) and padding >= 0) or padding in ("same", "valid"):
+    if (is_int(padding) and padding >= 0) or padding in ("same", "valid"):
         return padding
     raise ValueError(
         "`padding` must be 'same', 'valid' or a non-negative integer (zero "
         f"padding on every side before a 'valid' convolution), got {padding!r}."
     )
-
-
-def resolve_activation(name: str, activation: Any) -> Any:
-    """Check an activation identifier (``None`` allowed); return it unchanged."""
-    if activation is None:
-        return None
-    if isinstance(activation, bool) or not (
-        isinstance(activation, (str, dict)) or callable(activation)
-    ):
-        raise ValueError(
-            f"`{name}` must be None or a Keras activation name or callable, "
-            f"got {activation!r}."
-        )
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"`{name}` must be None or a Keras activation name or callable, "
-            f"got {activation!r} ({error})."
-        ) from None
-    return activation
-
-
-def resolve_initializer(name: str, initializer: Any) -> keras.initializers.Initializer:
-    """``keras.initializers.get`` with a ``ValueError`` naming the argument."""
-    if isinstance(initializer, bool) or initializer is None:
-        raise ValueError(
-            f"`{name}` must be a Keras initializer name, config or instance, "
-            f"got {initializer!r}."
-        )
-    try:
-        return keras.initializers.get(initializer)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"`{name}` must be a Keras initializer name, config or instance, "
-            f"got {initializer!r} ({error})."
-        ) from None
 
 
 def conv_output_size(size: int | None, kernel: int, stride: int, padding: Any) -> Any:
@@ -185,7 +151,7 @@ class ConvNormAct(keras.layers.Layer):
         if not isinstance(norm_scale, bool):
             raise ValueError(f"`norm_scale` must be True or False, got {norm_scale!r}.")
         self.norm_scale = norm_scale
-        self.activation = resolve_activation("activation", activation)
+        self.activation = check_activation("activation", activation)
         self.kernel_initializer = resolve_initializer(
             "kernel_initializer", kernel_initializer
         )
@@ -201,7 +167,7 @@ class ConvNormAct(keras.layers.Layer):
         common = {"dtype": self.dtype_policy}
         self.pad = None
         conv_padding = self.padding
-        if _is_int(self.padding):
+        if is_int(self.padding):
             conv_padding = "valid"
             if self.padding > 0:
                 self.pad = keras.layers.ZeroPadding2D(

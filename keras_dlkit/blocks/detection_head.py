@@ -28,7 +28,7 @@ class DetectionHead(keras.layers.Layer):
     The output concatenates, per anchor, the 4 box deltas and the
     ``num_classes`` logits; anchors are ordered row by row, column by
     column, then anchor by anchor, the order of
-    :class:`keras_dlkit.models.AnchorBoxCoder`.
+    :class:`keras_dlkit.boxes.AnchorBoxCoder`.
 
     Args:
         num_classes: Number of object classes (no background class), >= 1.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.blocks._inception import InceptionBase, check_filters
+from keras_dlkit.blocks.inception_base import InceptionBase, check_filters
 
 
 @keras_dlkit_export("keras_dlkit.blocks.InceptionModule")

@@ -8,9 +8,9 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.layers._stylegan_ops import FlatNormal, apply_activation
 from keras_dlkit.layers.modulated_conv2d import ModulatedConv2D
 from keras_dlkit.layers.noise_injection import NOISE_MODES, NoiseInjection
+from keras_dlkit.layers.stylegan_common import FlatNormal, apply_activation
 from keras_dlkit.utils.validation import check_choice, check_int
 
 

@@ -10,10 +10,14 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.blocks.conv_norm_act import (
     NORMS,
     ConvNormAct,
-    resolve_activation,
+)
+from keras_dlkit.utils.validation import (
+    check_activation,
+    check_choice,
+    check_float,
+    check_int,
     resolve_initializer,
 )
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
 
 @keras_dlkit_export("keras_dlkit.blocks.VGGStage")
@@ -78,7 +82,7 @@ class VGGStage(keras.layers.Layer):
         self.filters = check_int("filters", filters, minimum=1)
         self.num_convs = check_int("num_convs", num_convs, minimum=1)
         self.norm = check_choice("norm", norm, NORMS)
-        self.activation = resolve_activation("activation", activation)
+        self.activation = check_activation("activation", activation)
         if not isinstance(use_bias, bool):
             raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
         self.use_bias = use_bias

@@ -18,6 +18,7 @@ and cannot be downloaded raises :class:`DatasetNotFoundError`, whose message
 names that command.
 """
 
+from keras_dlkit.boxes.instance_masks import boxes_from_instance_mask
 from keras_dlkit.datasets._cache import DatasetNotFoundError
 from keras_dlkit.datasets.digits import load_digits, load_mnist_subset
 from keras_dlkit.datasets.fashion_mnist import (
@@ -25,7 +26,7 @@ from keras_dlkit.datasets.fashion_mnist import (
     load_fashion_mnist,
 )
 from keras_dlkit.datasets.images import PHOTO_NAMES, load_lfw_faces, load_photo
-from keras_dlkit.datasets.nuclei import boxes_from_instance_mask, load_nuclei
+from keras_dlkit.datasets.nuclei import load_nuclei
 from keras_dlkit.datasets.reviews import load_clothing_reviews
 from keras_dlkit.datasets.seed import list_datasets, seed
 from keras_dlkit.datasets.shakespeare import load_shakespeare

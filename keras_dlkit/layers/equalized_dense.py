@@ -7,7 +7,7 @@ from typing import Any
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.layers._stylegan_ops import EqualizedBase
+from keras_dlkit.layers.stylegan_common import EqualizedBase
 from keras_dlkit.utils.validation import check_int
 
 

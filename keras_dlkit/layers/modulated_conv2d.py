@@ -9,9 +9,9 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.layers._stylegan_ops import FlatNormal
 from keras_dlkit.layers.equalized_conv2d import _check_kernel_size
 from keras_dlkit.layers.equalized_dense import EqualizedDense
+from keras_dlkit.layers.stylegan_common import FlatNormal
 from keras_dlkit.utils.validation import check_float, check_int
 
 

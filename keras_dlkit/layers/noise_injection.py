@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.layers._stylegan_ops import FlatNormal
+from keras_dlkit.layers.stylegan_common import FlatNormal
 from keras_dlkit.utils.validation import check_choice, check_int
 
 NOISE_MODES = ("random", "const", "none")

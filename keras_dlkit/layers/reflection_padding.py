@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils.validation import check_choice
+from keras_dlkit.utils.validation import check_choice, is_int
 
 DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _normalize_padding(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -25,13 +20,13 @@ def _normalize_padding(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:
         "integers (height, width) or a tuple of 2 tuples of 2 non-negative "
         f"integers ((top, bottom), (left, right)), got {padding!r}."
     )
-    if _is_int(padding):
+    if is_int(padding):
         pairs = ((padding, padding), (padding, padding))
     elif isinstance(padding, (tuple, list)) and len(padding) == 2:
-        if all(_is_int(p) for p in padding):
+        if all(is_int(p) for p in padding):
             pairs = ((padding[0], padding[0]), (padding[1], padding[1]))
         elif all(
-            isinstance(p, (tuple, list)) and len(p) == 2 and all(_is_int(q) for q in p)
+            isinstance(p, (tuple, list)) and len(p) == 2 and all(is_int(q) for q in p)
             for p in padding
         ):
             pairs = (tuple(padding[0]), tuple(padding[1]))

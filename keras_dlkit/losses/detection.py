@@ -31,7 +31,7 @@ def detection_loss(
 
     ``y_true[..., :4]`` are the target deltas and ``y_true[..., 4]`` the
     label of each anchor: a class ``>= 0`` (positive), ``-1`` (background)
-    or ``-2`` (ignored), as :meth:`keras_dlkit.models.AnchorBoxCoder.encode`
+    or ``-2`` (ignored), as :meth:`keras_dlkit.boxes.AnchorBoxCoder.encode`
     writes them. ``y_pred[..., :4]`` are predicted deltas and
     ``y_pred[..., 4:]`` class logits. For each image,
 

@@ -17,17 +17,7 @@ from typing import Any
 import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
-
-
-def _model_inputs(model: keras.Model) -> Any:
-    """A one-input model's input tensor, else the list of its inputs.
-
-    A model built on the one-element list ``model.inputs`` warns that the
-    structure of its inputs does not match when called on a plain tensor.
-    """
-    inputs = model.inputs
-    return inputs[0] if len(inputs) == 1 else inputs
-
+from keras_dlkit.models._common import model_inputs
 
 STAGE_NAME = re.compile(r"^(stem|stage_\d+)$")
 _PROBE_SIZE = 224
@@ -80,7 +70,7 @@ def feature_info(model: keras.Model) -> list[dict[str, Any]]:
     height = input_shape[1]
     shapes = [tuple(layer.output.shape) for layer in layers]
     if height is None or any(_spatial(s)[0] is None for s in shapes):
-        probe = keras.Model(_model_inputs(model), [layer.output for layer in layers])
+        probe = keras.Model(model_inputs(model), [layer.output for layer in layers])
         spec = keras.KerasTensor((1, _PROBE_SIZE, _PROBE_SIZE, input_shape[3]))
         outputs = probe.compute_output_spec(spec)
         shapes = [tuple(o.shape) for o in outputs]
@@ -147,5 +137,5 @@ def feature_extractor(
         )
     outputs = {stage: layers[stage].output for stage in stages}
     return keras.Model(
-        _model_inputs(model), outputs, name=name or f"{model.name}_features"
+        model_inputs(model), outputs, name=name or f"{model.name}_features"
     )

@@ -138,7 +138,7 @@ class StyleGAN(GAN):
             Images of shape ``(batch, *image_shape)``.
         """
         # Imported here: keras_dlkit.models imports this module.
-        from keras_dlkit.models.stylegan_sampling import stylegan_generate
+        from keras_dlkit.models.generative.stylegan_sampling import stylegan_generate
 
         return stylegan_generate(
             self.generator, z, truncation_psi, truncation_cutoff, noise_mode

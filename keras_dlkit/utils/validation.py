@@ -12,10 +12,13 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+import keras
+
 from keras_dlkit.api_export import keras_dlkit_export
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """True for an integer that is not a bool (``numbers.Integral``)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -54,7 +57,7 @@ def check_int(
     if maximum is not None:
         bounds.append(f"<= {maximum}")
     allowed = "an integer" + (" " + " and ".join(bounds) if bounds else "")
-    if not _is_int(value):
+    if not is_int(value):
         raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
     if (minimum is not None and value < minimum) or (
         maximum is not None and value > maximum
@@ -180,8 +183,93 @@ def check_shape(
     for dim in value:
         if dim is None and allow_none:
             continue
-        if not _is_int(dim) or dim < 1:
+        if not is_int(dim) or dim < 1:
             raise ValueError(f"`{name}` must be {what}, got {value!r}.")
     if ndim is not None and len(value) != ndim:
         raise ValueError(f"`{name}` must be {what}, got {value!r}.")
     return tuple(None if d is None else int(d) for d in value)
+
+
+def _identifier_error(name: str, kind: str, value: Any, allowed: str, error=None):
+    detail = f" ({error})" if error is not None else ""
+    return ValueError(
+        f"`{name}` must be {allowed}a Keras {kind} name, config dict or "
+        f"callable, got {value!r}{detail}."
+    )
+
+
+def check_activation(name: str, value: Any, *, passthrough: Iterable[Any] = ()) -> Any:
+    """Check an activation identifier and return it unchanged.
+
+    ``None`` and the names in ``passthrough`` (activations a layer applies
+    itself, such as StyleGAN's ``"lrelu"``) are accepted as they are; any
+    other value must be something ``keras.activations.get`` resolves. The
+    identifier is returned unchanged so a layer's config keeps the name.
+
+    Args:
+        name: Argument name, for the error message.
+        value: The activation identifier.
+        passthrough: Extra names accepted without resolving.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        ValueError: If ``value`` is not an activation identifier.
+    """
+    resolve_activation(name, value, passthrough=passthrough)
+    return value
+
+
+def resolve_activation(
+    name: str, value: Any, *, passthrough: Iterable[Any] = ()
+) -> Any:
+    """``keras.activations.get(value)``, with a ``ValueError`` naming the argument.
+
+    ``None`` and the names in ``passthrough`` are returned as they are.
+
+    Args:
+        name: Argument name, for the error message.
+        value: An activation name, config dict or callable, or ``None``.
+        passthrough: Extra names returned unresolved (e.g. ``("lrelu",)``).
+
+    Returns:
+        The activation function, ``None`` or a passthrough name.
+
+    Raises:
+        ValueError: If ``value`` is not an activation identifier.
+    """
+    passthrough = tuple(passthrough)
+    if value is None or (isinstance(value, str) and value in passthrough):
+        return value
+    extra = "".join(f"{p!r}, " for p in passthrough)
+    allowed = f"None, {extra}or "
+    if isinstance(value, bool) or not (
+        isinstance(value, (str, dict)) or callable(value)
+    ):
+        raise _identifier_error(name, "activation", value, allowed)
+    try:
+        return keras.activations.get(value)
+    except (ValueError, TypeError) as error:
+        raise _identifier_error(name, "activation", value, allowed, error) from None
+
+
+def resolve_initializer(name: str, value: Any) -> Any:
+    """``keras.initializers.get(value)``, with a ``ValueError`` naming the argument.
+
+    Args:
+        name: Argument name, for the error message.
+        value: An initializer name, config dict or instance (not ``None``).
+
+    Returns:
+        The initializer object.
+
+    Raises:
+        ValueError: If ``value`` is not an initializer identifier.
+    """
+    if isinstance(value, bool) or value is None:
+        raise _identifier_error(name, "initializer", value, "")
+    try:
+        return keras.initializers.get(value)
+    except (ValueError, TypeError) as error:
+        raise _identifier_error(name, "initializer", value, "", error) from None

@@ -6,7 +6,7 @@ import pytest
 
 from keras_dlkit.blocks import InceptionModule
 from keras_dlkit.models import feature_info, googlenet, list_models
-from keras_dlkit.models.googlenet import TORCHVISION_PARAMS
+from keras_dlkit.models.classification.googlenet import TORCHVISION_PARAMS
 
 
 def trainable(model):

@@ -6,7 +6,7 @@ import pytest
 
 import keras_dlkit
 from keras_dlkit.models import style_transfer
-from keras_dlkit.models.style_transfer import _FeatureTaps
+from keras_dlkit.models.style_transfer.gatys import _FeatureTaps
 
 
 def _features():

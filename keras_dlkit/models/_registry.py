@@ -1,0 +1,191 @@
+"""Model registry: ``register_model``, ``create_model``, ``list_models``.
+
+Modelled on timm's registry: builders register under a name and are created
+by name with keyword overrides. Each entry also records the smallest
+configuration the builder supports, which the shared parametrized test uses
+to build, run, train and round-trip every registered model.
+
+The registry is passive: it imports no builder. ``keras_dlkit.models``
+imports every family package, whose builders register themselves; and since
+this module sits inside that package, importing it imports them all first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from keras_dlkit.api_export import keras_dlkit_export
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """One registered builder.
+
+    Attributes:
+        name: Registry name, e.g. ``"mlp"``.
+        builder: The function that returns the model.
+        family: Curriculum family, e.g. ``"fundamentals"`` or ``"cnn"``.
+        test_config: Keyword arguments that build the smallest useful model;
+            the registry test builds every model with them.
+        test_input_shape: Shape of one sample (no batch axis) for that config.
+
+    Example:
+
+    >>> from keras_dlkit.models import get_model_entry
+    >>> entry = get_model_entry("mlp")
+    >>> entry.builder(**entry.test_config).input_shape == (None, *entry.test_input_shape)
+    True
+    """
+
+    name: str
+    builder: Callable[..., Any]
+    family: str
+    test_config: Mapping[str, Any]
+    test_input_shape: tuple[int, ...]
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+@keras_dlkit_export("keras_dlkit.models.register_model")
+def register_model(
+    name: str | None = None,
+    *,
+    family: str,
+    test_config: Mapping[str, Any],
+    test_input_shape: tuple[int, ...],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a model builder under ``name`` (default: the function name).
+
+    Args:
+        name: Registry name. Defaults to the decorated function's ``__name__``.
+        family: Curriculum family the model belongs to.
+        test_config: Smallest configuration, used by the registry test.
+        test_input_shape: Shape of one input sample for ``test_config``.
+
+    Returns:
+        A decorator that registers and returns the builder unchanged.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.models import register_model, create_model
+    >>> @register_model(
+    ...     "doc_tiny_dense", family="fundamentals",
+    ...     test_config={"units": 2}, test_input_shape=(3,))
+    ... def doc_tiny_dense(units=4):
+    ...     inputs = keras.Input((3,))
+    ...     return keras.Model(inputs, keras.layers.Dense(units)(inputs))
+    >>> create_model("doc_tiny_dense", units=5).output_shape
+    (None, 5)
+    """
+    if name is not None and (not isinstance(name, str) or not name):
+        raise ValueError(f"`name` must be a non-empty string or None, got {name!r}.")
+    if not isinstance(family, str) or not family:
+        raise ValueError(f"`family` must be a non-empty string, got {family!r}.")
+    if not isinstance(test_config, Mapping):
+        raise ValueError(f"`test_config` must be a mapping, got {test_config!r}.")
+
+    def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
+        key = name or builder.__name__
+        existing = _REGISTRY.get(key)
+        if (
+            existing is not None
+            and existing.builder.__qualname__ != builder.__qualname__
+        ):
+            raise ValueError(
+                f"`name` {key!r} is already registered to {existing.builder!r}."
+            )
+        _REGISTRY[key] = ModelEntry(
+            name=key,
+            builder=builder,
+            family=family,
+            test_config=dict(test_config),
+            test_input_shape=tuple(test_input_shape),
+        )
+        return builder
+
+    return decorator
+
+
+
+@keras_dlkit_export("keras_dlkit.models.list_models")
+def list_models(pattern: str = "*", family: str | None = None) -> list[str]:
+    """Names of registered models matching an fnmatch ``pattern``, sorted.
+
+    Args:
+        pattern: Shell-style pattern, e.g. ``"resnet*"``.
+        family: Only models of this family, if given.
+
+    Returns:
+        Sorted list of names.
+
+    Example:
+
+    >>> from keras_dlkit.models import list_models
+    >>> "mlp" in list_models("ml*")
+    True
+    """
+    if not isinstance(pattern, str):
+        raise ValueError(f"`pattern` must be a string, got {pattern!r}.")
+    return sorted(
+        name
+        for name, entry in _REGISTRY.items()
+        if fnmatch.fnmatchcase(name, pattern)
+        and (family is None or entry.family == family)
+    )
+
+
+@keras_dlkit_export("keras_dlkit.models.get_model_entry")
+def get_model_entry(name: str) -> ModelEntry:
+    """The registry entry of ``name``.
+
+    Args:
+        name: A registered model name.
+
+    Returns:
+        The :class:`ModelEntry`.
+
+    Raises:
+        ValueError: If ``name`` is not registered; the message names close
+            matches.
+
+    Example:
+
+    >>> from keras_dlkit.models import get_model_entry
+    >>> get_model_entry("mlp").family
+    'fundamentals'
+    """
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    close = difflib.get_close_matches(str(name), list(_REGISTRY), n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise ValueError(
+        f"`name` {name!r} is not a registered model.{hint} "
+        "See keras_dlkit.models.list_models() for all names."
+    )
+
+
+@keras_dlkit_export("keras_dlkit.models.create_model")
+def create_model(name: str, /, **overrides: Any):
+    """Build the registered model ``name`` with keyword ``overrides``.
+
+    Args:
+        name: A registered model name (see :func:`list_models`).
+        **overrides: Keyword arguments for the builder.
+
+    Returns:
+        Whatever the builder returns, usually a ``keras.Model``.
+
+    Example:
+
+    >>> from keras_dlkit.models import create_model
+    >>> model = create_model("mlp", input_shape=(8,), num_classes=2)
+    >>> model.output_shape
+    (None, 2)
+    """
+    return get_model_entry(name).builder(**overrides)

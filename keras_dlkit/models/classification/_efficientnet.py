@@ -1,0 +1,281 @@
+"""EfficientNet's body, shared by the ``efficientnet_bX`` builders, and its converter.
+
+EfficientNet (Tan & Le, 2019) is one baseline (B0, found by architecture
+search) scaled in width, depth and resolution together: variant ``bX``
+multiplies every stage's filters by a width coefficient (rounded to multiples
+of 8), every stage's repeats by a depth coefficient (rounded up), and takes
+larger images, with more dropout before the classifier. The coefficients and
+the layers are those of ``keras.applications.EfficientNetB0`` ... ``B7``,
+whose trainable parameter counts ours equal and whose weights
+:func:`keras_dlkit.models.from_keras_applications` copies over with the
+converter registered here.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from keras_dlkit.blocks.mbconv import CONV_KERNEL_INITIALIZER, MBConv
+from keras_dlkit.models._common import (
+    check_cnn_arguments,
+    finish_cnn,
+)
+from keras_dlkit.models.interop import (
+    application_config,
+    copy_mapped_weights,
+    register_converter,
+)
+from keras_dlkit.utils.validation import check_float
+
+#: Variant: (width coefficient, depth coefficient, resolution, dropout rate).
+EFFICIENTNET_VARIANTS: dict[str, tuple[float, float, int, float]] = {
+    "b0": (1.0, 1.0, 224, 0.2),
+    "b1": (1.0, 1.1, 240, 0.2),
+    "b2": (1.1, 1.2, 260, 0.3),
+    "b3": (1.2, 1.4, 300, 0.3),
+    "b4": (1.4, 1.8, 380, 0.4),
+    "b5": (1.6, 2.2, 456, 0.4),
+    "b6": (1.8, 2.6, 528, 0.5),
+    "b7": (2.0, 3.1, 600, 0.5),
+}
+
+#: B0's stages (the paper's stages 2-8, our ``stage_1`` ... ``stage_7``):
+#: kernel, repeats, input filters, output filters, expand ratio, stride.
+#: Every block has squeeze-excite with ratio 0.25.
+BASELINE_STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
+    (3, 1, 32, 16, 1, 1),
+    (3, 2, 16, 24, 6, 2),
+    (5, 2, 24, 40, 6, 2),
+    (3, 3, 40, 80, 6, 2),
+    (5, 3, 80, 112, 6, 1),
+    (5, 4, 112, 192, 6, 2),
+    (3, 1, 192, 320, 6, 1),
+)
+
+#: ImageNet channel standard deviations; ``keras.applications`` divides by
+#: their square roots once more when it loads ImageNet weights.
+IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
+
+_APPLICATIONS = {f"b{i}": f"EfficientNetB{i}" for i in range(8)}
+
+
+def round_filters(filters: int, width_coefficient: float, divisor: int = 8) -> int:
+    """Scale ``filters`` by the width coefficient, to a multiple of ``divisor``.
+
+    Rounds to the nearest multiple, and up by one more ``divisor`` when that
+    loses more than 10%, as the reference implementation does.
+
+    Example:
+
+    >>> from keras_dlkit.models.classification.efficientnet import round_filters
+    >>> round_filters(32, 1.1), round_filters(1280, 2.0)
+    (32, 2560)
+    """
+    filters *= width_coefficient
+    new_filters = max(divisor, int(filters + divisor / 2) // divisor * divisor)
+    if new_filters < 0.9 * filters:
+        new_filters += divisor
+    return int(new_filters)
+
+
+def round_repeats(repeats: int, depth_coefficient: float) -> int:
+    """Scale a stage's ``repeats`` by the depth coefficient, rounding up."""
+    return int(math.ceil(depth_coefficient * repeats))
+
+
+def build_efficientnet(
+    variant: str,
+    *,
+    input_shape: Sequence[int | None],
+    num_classes: int,
+    include_top: bool,
+    pooling: str | None,
+    classifier_activation: Any,
+    weights: str | None,
+    width_coefficient: float,
+    depth_coefficient: float,
+    dropout: float,
+    drop_connect_rate: float,
+    include_preprocessing: bool,
+    name: str,
+    imagenet_rescaling: bool | None = None,
+) -> keras.Model:
+    """Build an EfficientNet; what every ``efficientnet_bX`` builder calls.
+
+    ``imagenet_rescaling`` adds the extra ``Rescaling`` by
+    ``1 / sqrt(stddev)`` that ``keras.applications`` inserts after its
+    ``Normalization`` when it loads ImageNet weights (default: when
+    ``weights == "imagenet"``).
+    """
+    input_shape = check_cnn_arguments(
+        input_shape,
+        num_classes,
+        include_top,
+        pooling,
+        classifier_activation,
+        weights,
+        min_size=32,
+    )
+    width_coefficient = check_float(
+        "width_coefficient", width_coefficient, minimum=0.0, min_inclusive=False
+    )
+    depth_coefficient = check_float(
+        "depth_coefficient", depth_coefficient, minimum=0.0, min_inclusive=False
+    )
+    dropout = check_float(
+        "dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False
+    )
+    drop_connect_rate = check_float(
+        "drop_connect_rate",
+        drop_connect_rate,
+        minimum=0.0,
+        maximum=1.0,
+        max_inclusive=False,
+    )
+    if not isinstance(include_preprocessing, bool):
+        raise ValueError(
+            f"`include_preprocessing` must be True or False, got "
+            f"{include_preprocessing!r}."
+        )
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
+    standard = EFFICIENTNET_VARIANTS[variant]
+    if weights == "imagenet" and (
+        (width_coefficient, depth_coefficient) != standard[:2]
+        or not include_preprocessing
+    ):
+        raise ValueError(
+            f"`weights`='imagenet' needs the published EfficientNet-{variant.upper()} "
+            f"(width_coefficient={standard[0]}, depth_coefficient={standard[1]}, "
+            f"include_preprocessing=True), got width_coefficient="
+            f"{width_coefficient}, depth_coefficient={depth_coefficient}, "
+            f"include_preprocessing={include_preprocessing}."
+        )
+    if imagenet_rescaling is None:
+        imagenet_rescaling = weights == "imagenet"
+
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    x = inputs
+    if include_preprocessing:
+        x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(x)
+        x = keras.layers.Normalization(axis=-1, name="normalization")(x)
+        if imagenet_rescaling:
+            x = keras.layers.Rescaling(
+                [1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB],
+                name="imagenet_rescaling",
+            )(x)
+    x = keras.layers.Conv2D(
+        round_filters(32, width_coefficient),
+        3,
+        strides=2,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name="stem_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.Activation("swish", name="stem")(x)
+
+    total = float(sum(round_repeats(s[1], depth_coefficient) for s in BASELINE_STAGES))
+    index = 0
+    for stage, spec in enumerate(copy.deepcopy(BASELINE_STAGES), start=1):
+        kernel_size, repeats, _, filters_out, expand_ratio, strides = spec
+        filters_out = round_filters(filters_out, width_coefficient)
+        for j in range(round_repeats(repeats, depth_coefficient)):
+            x = MBConv(
+                filters_out,
+                kernel_size=kernel_size,
+                strides=strides if j == 0 else 1,
+                expand_ratio=expand_ratio,
+                se_ratio=0.25,
+                activation="swish",
+                drop_path_rate=drop_connect_rate * index / total,
+                name=f"block{stage}{chr(j + 97)}",
+            )(x)
+            index += 1
+        x = keras.layers.Identity(name=f"stage_{stage}")(x)
+
+    x = keras.layers.Conv2D(
+        round_filters(1280, width_coefficient),
+        1,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name="top_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(name="top_bn")(x)
+    x = keras.layers.Activation("swish", name="top_activation")(x)
+    return finish_cnn(
+        inputs,
+        x,
+        name=name,
+        input_shape=input_shape,
+        include_top=include_top,
+        num_classes=num_classes,
+        pooling=pooling,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        application=_APPLICATIONS[variant],
+        dropout=dropout,
+    )
+
+
+# --------------------------------------------------------------------------
+# Weight interop with keras.applications.EfficientNetB0 ... B7.
+# --------------------------------------------------------------------------
+
+_BLOCK_PARTS = {
+    "expand_conv": "expand_conv",
+    "expand_bn": "expand_bn",
+    "dwconv": "dwconv",
+    "bn": "bn",
+    "se_reduce": "se.reduce",
+    "se_expand": "se.expand",
+    "project_conv": "project_conv",
+    "project_bn": "project_bn",
+}
+_BLOCK_LAYER = re.compile(r"^(block\d+[a-z])_(\w+)$")
+
+
+def _target_layer(target: keras.Model, source_name: str) -> keras.layers.Layer:
+    """Our layer holding the weights of the source layer ``source_name``."""
+    match = _BLOCK_LAYER.match(source_name)
+    if match:
+        layer = target.get_layer(match.group(1))
+        for part in _BLOCK_PARTS[match.group(2)].split("."):
+            layer = getattr(layer, part)
+        return layer
+    if source_name.startswith("normalization"):
+        return target.get_layer("normalization")
+    return target.get_layer(source_name)
+
+
+@register_converter(*(f"efficientnet{v}" for v in EFFICIENTNET_VARIANTS))
+def convert_efficientnet(source: keras.Model) -> keras.Model:
+    """Our ``efficientnet_bX`` with the weights of ``keras.applications``' one."""
+    variant = "b" + source.name[-1]
+    width, depth, _, _ = EFFICIENTNET_VARIANTS[variant]
+    rescalings = [
+        layer for layer in source.layers if isinstance(layer, keras.layers.Rescaling)
+    ]
+    dropouts = [layer for layer in source.layers if layer.name == "top_dropout"]
+    target = build_efficientnet(
+        variant,
+        weights=None,
+        width_coefficient=width,
+        depth_coefficient=depth,
+        dropout=float(dropouts[0].rate) if dropouts else 0.0,
+        drop_connect_rate=0.2,
+        include_preprocessing=True,
+        name=f"efficientnet_{variant}",
+        imagenet_rescaling=len(rescalings) > 1,
+        **{"num_classes": 1000, "classifier_activation": "softmax"}
+        | application_config(source),
+    )
+    return copy_mapped_weights(source, target, lambda name: _target_layer(target, name))
