@@ -4,7 +4,7 @@
 epoch when the monitored value ranks among the ``k`` best so far, deletes the
 files that drop out of the ranking, and records the ranking in a JSON
 manifest. Every file, the manifest included, is written to a temporary file,
-synced and renamed into place (:mod:`keras_dlkit.utils._atomic`), so a crash
+synced and renamed into place (:mod:`keras_dlkit.utils.atomic`), so a crash
 never leaves a truncated checkpoint behind or destroys a good one.
 """
 
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils import _atomic
+from keras_dlkit.utils import atomic
 from keras_dlkit.utils.validation import check_choice, check_int
 
 MANIFEST = "manifest.json"
@@ -288,7 +288,7 @@ class BestKCheckpoint(keras.callbacks.Callback):
         self._loaded = None
         self.best, self.last = [], None
         os.makedirs(self.directory, exist_ok=True)
-        _atomic.remove_temporary_files(self.directory)
+        atomic.remove_temporary_files(self.directory)
         if not os.path.exists(self.manifest_path):
             return
         try:
@@ -367,10 +367,10 @@ class BestKCheckpoint(keras.callbacks.Callback):
         in_best = any(e["epoch"] == number for e in best)
         if in_best or self.save_last:
             path = os.path.join(self.directory, entry["file"])
-            _atomic.atomic_write(path, self.model.save)
+            atomic.atomic_write(path, self.model.save)
         self.best = best
         self.last = entry if self.save_last else None
-        _atomic.atomic_write_text(
+        atomic.atomic_write_text(
             self.manifest_path, json.dumps(self._manifest(), indent=2) + "\n"
         )
         self._delete_unlisted()

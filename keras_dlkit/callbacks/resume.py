@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils import _atomic
+from keras_dlkit.utils import atomic
 from keras_dlkit.utils.validation import check_choice, check_int
 
 SNAPSHOT_VERSION = 1
@@ -285,7 +285,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
     def _save(self, epoch: int) -> None:
         arrays = self._state_arrays(epoch)
         path = os.path.join(self.directory, snapshot_name(epoch))
-        _atomic.atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
+        atomic.atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
         self._saved = epoch
         # Keep the `keep` newest snapshots up to this epoch; newer ones belong
         # to an abandoned run.
@@ -401,7 +401,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
                 "`_initial_epoch` after `on_train_begin`."
             )
         os.makedirs(self.directory, exist_ok=True)
-        _atomic.remove_temporary_files(self.directory)
+        atomic.remove_temporary_files(self.directory)
         candidates = list(reversed(self.snapshots()))
         if not candidates:
             return
@@ -488,7 +488,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
         self._pending = None
         for path in self.snapshots():
             os.remove(path)
-        _atomic.remove_temporary_files(self.directory)
+        atomic.remove_temporary_files(self.directory)
         try:
             os.rmdir(self.directory)
         except OSError:

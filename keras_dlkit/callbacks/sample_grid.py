@@ -20,7 +20,7 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils._atomic import atomic_write_bytes
+from keras_dlkit.utils.atomic import atomic_write_bytes
 from keras_dlkit.utils.validation import check_int
 
 

@@ -2,7 +2,7 @@
 
 Every cached data set lives in ``$KERAS_HOME/datasets/<name>/`` (the layout of
 ``keras.datasets``), is written atomically (a temporary file in the same
-folder, synced, then ``os.replace``: ``keras_dlkit.utils._atomic``), and is
+folder, synced, then ``os.replace``: ``keras_dlkit.utils.atomic``), and is
 either seeded by
 ``python -m keras_dlkit.datasets seed <name>`` or downloaded on first use
 from its canonical address with ``keras.utils.get_file``.
@@ -19,11 +19,11 @@ from types import ModuleType
 
 import keras
 
-# The atomic writers live in keras_dlkit.utils._atomic; re-exported here (the
+# The atomic writers live in keras_dlkit.utils.atomic; re-exported here (the
 # redundant aliases mark a re-export) so that ``_cache.atomic_write_bytes`` and
 # ``_cache.atomic_write_text`` keep working.
-from keras_dlkit.utils._atomic import atomic_write_bytes as atomic_write_bytes
-from keras_dlkit.utils._atomic import atomic_write_text as atomic_write_text
+from keras_dlkit.utils.atomic import atomic_write_bytes as atomic_write_bytes
+from keras_dlkit.utils.atomic import atomic_write_text as atomic_write_text
 
 SEED_COMMAND = "python -m keras_dlkit.datasets seed"
 

@@ -17,9 +17,9 @@ import pytest
 from keras_dlkit.callbacks import BestKCheckpoint
 from keras_dlkit.callbacks.checkpoint import resolve_mode
 from keras_dlkit.datasets import _cache
-from keras_dlkit.utils import _atomic
+from keras_dlkit.utils import atomic
 
-ATOMIC_PATH = pathlib.Path(_atomic.__file__)
+ATOMIC_PATH = pathlib.Path(atomic.__file__)
 
 
 def _model(seed=0):
@@ -330,10 +330,10 @@ def test_restore_best_needs_a_model_and_config_round_trips(tmp_path):
 
 def test_atomic_writers_write_whole_files_and_leave_nothing_else(tmp_path):
     target = tmp_path / "sub" / "data.bin"
-    _atomic.atomic_write_bytes(str(target), b"abc")
+    atomic.atomic_write_bytes(str(target), b"abc")
     assert target.read_bytes() == b"abc"
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
-    _atomic.atomic_write_text(str(target), "héllo")
+    atomic.atomic_write_text(str(target), "héllo")
     assert target.read_text(encoding="utf-8") == "héllo"
     seen = []
 
@@ -341,21 +341,21 @@ def test_atomic_writers_write_whole_files_and_leave_nothing_else(tmp_path):
         seen.append(os.path.basename(path))
         np.savez(path, a=np.arange(3))
 
-    _atomic.atomic_write(str(tmp_path / "arrays.npz"), writer)
+    atomic.atomic_write(str(tmp_path / "arrays.npz"), writer)
     with np.load(tmp_path / "arrays.npz") as data:
         np.testing.assert_array_equal(data["a"], np.arange(3))
     # The temporary name keeps the extension (np.savez would append ".npz").
     assert seen[0].startswith(".arrays.npz.") and seen[0].endswith(".dlkit-tmp.npz")
-    assert _atomic.is_temporary_file(seen[0])
-    assert not _atomic.is_temporary_file("arrays.npz")
+    assert atomic.is_temporary_file(seen[0])
+    assert not atomic.is_temporary_file("arrays.npz")
     model = _model()
-    _atomic.atomic_write(str(tmp_path / "m.weights.h5"), model.save_weights)
+    atomic.atomic_write(str(tmp_path / "m.weights.h5"), model.save_weights)
     model.load_weights(tmp_path / "m.weights.h5")
     assert sorted(os.listdir(tmp_path)) == ["arrays.npz", "m.weights.h5", "sub"]
     assert os.listdir(tmp_path / "sub") == ["data.bin"]
     # The data-set cache keeps its names.
-    assert _cache.atomic_write_bytes is _atomic.atomic_write_bytes
-    assert _cache.atomic_write_text is _atomic.atomic_write_text
+    assert _cache.atomic_write_bytes is atomic.atomic_write_bytes
+    assert _cache.atomic_write_text is atomic.atomic_write_text
 
 
 def test_failing_writer_leaves_previous_file_and_no_temporary(tmp_path):
@@ -368,7 +368,7 @@ def test_failing_writer_leaves_previous_file_and_no_temporary(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _atomic.atomic_write(str(target), writer)
+        atomic.atomic_write(str(target), writer)
     assert target.read_bytes() == b"previous"
     assert os.listdir(tmp_path) == ["model.keras"]
 
@@ -420,10 +420,10 @@ def test_sigkill_during_atomic_write_keeps_previous_file(tmp_path, where):
     names = sorted(os.listdir(tmp_path))
     assert len(names) == 2 and names[1] == "best.keras"
     leftover = names[0]
-    assert _atomic.is_temporary_file(leftover) and leftover.endswith(".keras")
+    assert atomic.is_temporary_file(leftover) and leftover.endswith(".keras")
     size = (tmp_path / leftover).stat().st_size
     assert size == (2**19 if where == "mid-write" else 2**20)
-    assert _atomic.remove_temporary_files(str(tmp_path)) == [leftover]
+    assert atomic.remove_temporary_files(str(tmp_path)) == [leftover]
     assert os.listdir(tmp_path) == ["best.keras"]
 
 

@@ -73,7 +73,7 @@ def round_filters(filters: int, width_coefficient: float, divisor: int = 8) -> i
 
     Example:
 
-    >>> from keras_dlkit.models.classification.efficientnet import round_filters
+    >>> from keras_dlkit.models.classification._efficientnet import round_filters
     >>> round_filters(32, 1.1), round_filters(1280, 2.0)
     (32, 2560)
     """
