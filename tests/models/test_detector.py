@@ -234,9 +234,7 @@ def test_builder_bad_arguments_raise(kwargs, argument):
 
 
 def test_builder_on_resnet18():
-    build = getattr(keras_dlkit.models, "resnet18", None)
-    if build is None:
-        pytest.skip("keras_dlkit.models.resnet18 does not exist yet")
+    build = keras_dlkit.models.resnet18
     backbone = build(input_shape=(64, 64, 3), include_top=False)
     model = detector(backbone=backbone, num_classes=2, pyramid_channels=8, head_convs=1)
     coder = AnchorBoxCoder.from_detector(model)

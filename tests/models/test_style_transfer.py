@@ -82,9 +82,7 @@ def test_content_only_from_the_content_image_does_not_move():
 
 
 def test_vgg_taps_are_the_convolutions_of_each_stage():
-    build = getattr(keras_dlkit.models, "vgg19", None)
-    if build is None:
-        pytest.skip("keras_dlkit.models.vgg19 does not exist yet")
+    build = keras_dlkit.models.vgg19
     vgg = build(input_shape=(32, 32, 3), include_top=False, width_multiplier=0.0625)
     taps = _FeatureTaps(
         vgg, ("block1_conv1", "block1_conv2", "block2_conv1", "block5_conv4")
