@@ -296,8 +296,11 @@ fig.tight_layout()
 #   mirrors the rate, and ``ScheduledMomentum`` applies it in training.
 # * The range test costs under a hundred batches. Its curve has the expected
 #   shape: flat at tiny rates, falling, then blowing up, which stops the
-#   test early. The suggestion (steepest fall) lies about an order of
-#   magnitude below the rate of the lowest loss, the usual relation.
+#   test early. The valley suggestion lies about an order of magnitude
+#   below the rate of the lowest loss, the usual relation, and the three
+#   rules land within a factor of two of each other on this curve (the
+#   figures printed above). On noisier curves (small batches) they spread
+#   further; each skips the flat, noisy start of the sweep.
 # * In the quick run, 1cycle starts behind: its first epoch is mostly the
 #   warm-up from a 25th of the peak, with the momentum at its highest. Four
 #   epochs on a subset leave its anneal little time to pay off, and it ends

@@ -281,6 +281,22 @@ def test_unknown_method_rejected():
         finder.plot(method="fastest")
 
 
+def test_skip_arguments_keep_their_positions():
+    curve = np.concatenate([np.full(10, 10.0), np.linspace(9.0, 1.0, 30)])
+    finder = _finder_with_curve(curve)
+    # 0.1.0's signature was suggestion(skip_begin=3, skip_end=3).
+    assert finder.suggestion(5, 2, method="minimum") == pytest.approx(
+        finder.suggestion(skip_begin=5, skip_end=2, method="minimum")
+    )
+    assert finder.suggestion(5, 2, method="minimum") == pytest.approx(
+        finder.learning_rate_at(37) / 10
+    )
+    with pytest.raises(ValueError, match="`skip_begin`"):
+        finder.suggestion(-1)
+    with pytest.raises(ValueError, match="Too few points"):
+        finder.suggestion(30, 9)
+
+
 @pytest.mark.parametrize("method", ["valley", "steepest", "minimum"])
 def test_plot_marks_the_chosen_point(method):
     matplotlib = pytest.importorskip("matplotlib")
