@@ -2,7 +2,9 @@
 
 :class:`LRFinder` raises the learning rate exponentially from batch to batch,
 records the loss of every batch, stops once the loss diverges and then puts
-the model and the optimizer back exactly as they were.
+the model and the optimizer back exactly as they were. ``suggestion()`` reads
+a learning rate off the recorded curve by one of fastai's rules (``"valley"``,
+``"steepest"``, ``"minimum"``) and ``plot()`` draws the curve with that point.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils.validation import check_float, check_int
+from keras_dlkit.utils.validation import check_choice, check_float, check_int
+
+_SUGGESTION_METHODS = ("valley", "steepest", "minimum")
 
 
 def _to_numpy(variable: Any) -> np.ndarray:
@@ -252,25 +256,22 @@ class LRFinder(keras.callbacks.Callback):
 
     # -- analysis -----------------------------------------------------------
 
-    def suggestion(self, skip_begin: int = 3, skip_end: int = 3) -> float:
-        """Learning rate where the smoothed loss falls fastest.
+    def _default_skip_begin(self) -> int:
+        """Points skipped at the start when ``skip_begin`` is ``None``."""
+        # Batches after which the bias-corrected average still weighs its
+        # newest loss more than twice its steady-state weight 1 - smoothing.
+        startup = 0
+        while self.smoothing ** (startup + 1) > 0.5:
+            startup += 1
+        return max(self.num_steps // 10, min(startup, self.num_steps // 3))
 
-        The gradient of the smoothed loss against ``log10(learning_rate)``
-        is taken over the recorded points without the first ``skip_begin``
-        and the last ``skip_end``; the learning rate at its most negative
-        value is returned.
-
-        Args:
-            skip_begin: Points ignored at the start.
-            skip_end: Points ignored at the end.
-
-        Returns:
-            The suggested learning rate, a Python float.
-
-        Raises:
-            ValueError: If fewer than ``skip_begin + skip_end + 2`` finite
-                points were recorded.
-        """
+    def _suggest(
+        self, method: str, skip_begin: int | None, skip_end: int
+    ) -> tuple[float, float]:
+        """The suggested rate and the smoothed loss to mark it at."""
+        method = check_choice("method", method, _SUGGESTION_METHODS)
+        if skip_begin is None:
+            skip_begin = self._default_skip_begin()
         skip_begin = check_int("skip_begin", skip_begin, minimum=0)
         skip_end = check_int("skip_end", skip_end, minimum=0)
         lrs = np.asarray(self.learning_rates, dtype="float64")
@@ -283,29 +284,139 @@ class LRFinder(keras.callbacks.Callback):
         if end - skip_begin < 2:
             raise ValueError(
                 f"Too few points recorded for a suggestion: {len(lrs)} finite, "
-                f"need at least {skip_begin + skip_end + 2}. Run the test "
-                "(fit with this callback) with more steps first."
+                f"need at least {skip_begin + skip_end + 2} "
+                f"(skip_begin={skip_begin}, skip_end={skip_end}). Run the test "
+                "(fit with this callback) with more steps first, or pass a "
+                "smaller `skip_begin`."
             )
+        # The slope of every point over its window, before the cut, so that
+        # the first kept points have neighbours on both sides too.
+        points = np.arange(len(lrs))
+        half = max(1, self.num_steps // 20)
+        low = np.maximum(points - half, 0)
+        high = np.minimum(points + half, len(lrs) - 1)
+        log_lrs = np.log(lrs)
+        slopes = (smoothed[high] - smoothed[low]) / (log_lrs[high] - log_lrs[low])
         lrs, smoothed = lrs[skip_begin:end], smoothed[skip_begin:end]
-        gradient = np.gradient(smoothed, np.log10(lrs))
-        return float(lrs[int(np.argmin(gradient))])
+        slopes = slopes[skip_begin:end]
+        if method == "valley":
+            index = _valley_index(smoothed)
+        elif method == "steepest":
+            index = int(np.argmin(slopes))
+        else:
+            lowest = int(np.argmin(smoothed))
+            lr = float(lrs[lowest] / 10.0)
+            loss = float(np.interp(np.log(lr), np.log(lrs), smoothed))
+            return lr, loss
+        return float(lrs[index]), float(smoothed[index])
 
-    def plot(self, ax: Any = None, skip_begin: int = 3, skip_end: int = 3) -> Any:
+    def suggestion(
+        self,
+        skip_begin: int | None = None,
+        skip_end: int = 3,
+        *,
+        method: str = "valley",
+    ) -> float:
+        """A learning rate read off the recorded curve, by fastai's rules.
+
+        The rules read the smoothed (bias-corrected) loss of the points that
+        remain after the non-finite tail, the first ``skip_begin`` points and
+        the last ``skip_end`` points are dropped:
+
+        * ``"valley"`` (the default; fastai's ``valley``): the longest
+          valley. ``lds[i]`` is the length of the longest strictly
+          decreasing subsequence of the loss that ends at point ``i``;
+          ``end`` is the first point with the largest ``lds``, ``start =
+          end - lds[end]``, ``sections = (end - start) / 3``, and the
+          suggestion is the rate at point ``start + int(sections) +
+          int(sections / 2)`` (clipped to the points), about half way along
+          the longest fall in log-rate: past its flat start, short of its
+          bottom. A subsequence, not a run, so that noise does not break
+          the valley into pieces.
+        * ``"steepest"`` (fastai's ``steep``): the rate where the slope of
+          the loss against ``log(learning_rate)`` is most negative. The
+          slope at point ``i`` is the secant from point ``i - h`` to point
+          ``i + h`` of the whole finite curve (clipped to its ends, taken
+          before the skipped points are dropped), with ``h = max(1,
+          num_steps // 20)``: 5 for 100 steps; with ``h = 1`` it is
+          ``numpy.gradient``'s central difference. Each smoothed point
+          moves by ``1 - smoothing`` times a batch's noise; over batches of
+          16 that noise, differenced point by point, can outweigh the real
+          fall, and the window averages it.
+        * ``"minimum"`` (fastai's ``minimum``): the rate of the lowest
+          loss divided by 10.
+
+        The bias-corrected average of the first batches is a mean of a few
+        noisy losses, so it jumps from point to point and its slope there
+        can look steeper than the real fall. By default (``skip_begin=None``)
+        the suggestion skips that start-up: the points before the
+        correction ``1 - smoothing ** n`` reaches one half (the newest
+        batch's weight within twice its steady-state weight ``1 -
+        smoothing``), but no more than a third of ``num_steps``, and no
+        fewer than a tenth of ``num_steps`` (fastai's rule). For the
+        defaults (``num_steps=100``, ``smoothing=0.98``) that is 33 points,
+        so the suggestion is at least ``(max / min) ** (33 / 99)`` times
+        ``min_learning_rate``: ~460x for the default sweep. A smaller
+        ``smoothing`` skips fewer points.
+
+        Args:
+            skip_begin: Points ignored at the start, or ``None`` for the
+                rule above.
+            skip_end: Points ignored at the end (the diverging tail).
+            method: ``"valley"``, ``"steepest"`` or ``"minimum"``.
+
+        Returns:
+            The suggested learning rate, a Python float.
+
+        Raises:
+            ValueError: If ``method`` is not one of the three, or fewer than
+                ``skip_begin + skip_end + 2`` finite points were recorded.
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_dlkit.callbacks import LRFinder
+        >>> finder = LRFinder(1e-4, 1.0, num_steps=9)
+        >>> finder.learning_rates = [finder.learning_rate_at(i) for i in range(9)]
+        >>> finder.smoothed_losses = [5, 5, 4.8, 4, 2.5, 1, 0.6, 0.5, 3]
+        >>> round(finder.suggestion(skip_begin=0, skip_end=0, method="steepest"), 4)
+        0.01
+        >>> round(finder.suggestion(skip_begin=0, skip_end=0, method="minimum"), 4)
+        0.0316
+        """
+        return self._suggest(method, skip_begin, skip_end)[0]
+
+    def plot(
+        self,
+        ax: Any = None,
+        skip_begin: int | None = None,
+        skip_end: int = 3,
+        *,
+        method: str = "valley",
+    ) -> Any:
         """Draw the smoothed loss against the learning rate.
 
-        Needs ``matplotlib``. The x-axis is logarithmic; the suggestion, when
-        there are enough points for one, is marked with a red dot.
+        Needs ``matplotlib``. The x-axis is logarithmic; the suggestion of
+        ``method``, when there are enough points for one, is marked with a
+        red dot on the curve (for ``"minimum"``, at the suggested rate, a
+        tenth of the rate of the lowest loss).
 
         Args:
             ax: Matplotlib axes to draw on; a new figure's axes if ``None``.
             skip_begin: Passed to :meth:`suggestion`.
             skip_end: Passed to :meth:`suggestion`.
+            method: Passed to :meth:`suggestion`.
 
         Returns:
             The axes.
+
+        Raises:
+            ValueError: If ``method`` is not one of the methods of
+                :meth:`suggestion`.
         """
         import matplotlib.pyplot as plt
 
+        check_choice("method", method, _SUGGESTION_METHODS)
         if ax is None:
             _, ax = plt.subplots()
         ax.plot(self.learning_rates, self.smoothed_losses, label="smoothed loss")
@@ -313,17 +424,26 @@ class LRFinder(keras.callbacks.Callback):
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
         try:
-            lr = self.suggestion(skip_begin, skip_end)
+            point = self._suggest(method, skip_begin, skip_end)
         except ValueError:
-            lr = None
-        if lr is not None:
-            index = self.learning_rates.index(lr)
-            ax.plot(
-                [lr],
-                [self.smoothed_losses[index]],
-                "o",
-                color="red",
-                label=f"suggestion {lr:.2e}",
-            )
+            point = None
+        if point is not None:
+            lr, loss = point
+            ax.plot([lr], [loss], "o", color="red", label=f"{method} {lr:.2e}")
         ax.legend()
         return ax
+
+
+def _valley_index(losses: np.ndarray) -> int:
+    """fastai's ``valley`` rule: an index half way along the longest valley."""
+    n = len(losses)
+    lds = np.ones(n, dtype="int64")
+    for i in range(1, n):
+        higher = losses[:i] > losses[i]
+        if higher.any():
+            lds[i] = lds[:i][higher].max() + 1
+    end = int(np.argmax(lds))
+    start = end - int(lds[end])
+    sections = (end - start) / 3
+    index = start + int(sections) + int(sections / 2)
+    return min(max(index, 0), n - 1)
