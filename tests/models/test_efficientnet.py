@@ -11,7 +11,7 @@ from keras_dlkit.models import (
     from_keras_applications,
     list_models,
 )
-from keras_dlkit.models.classification.efficientnet import round_filters, round_repeats
+from keras_dlkit.models.classification._efficientnet import round_filters, round_repeats
 from keras_dlkit.models.interop import convertible_names
 
 #: Trainable parameters of keras.applications.EfficientNetB0 ... B7 at their
