@@ -1,21 +1,21 @@
-"""EfficientNet's body, shared by the ``efficientnet_bX`` builders, and its converter.
+"""EfficientNet's body, shared by the ``efficientnet_bX`` builders.
 
 EfficientNet (Tan & Le, 2019) is one baseline (B0, found by architecture
 search) scaled in width, depth and resolution together: variant ``bX``
 multiplies every stage's filters by a width coefficient (rounded to multiples
 of 8), every stage's repeats by a depth coefficient (rounded up), and takes
-larger images, with more dropout before the classifier. The coefficients and
-the layers are those of ``keras.applications.EfficientNetB0`` ... ``B7``,
-whose trainable parameter counts ours equal and whose weights
-:func:`keras_dlkit.models.from_keras_applications` copies over with the
-converter registered here.
+larger images, with more dropout before the classifier. The layers are those
+of ``keras.applications.EfficientNetB0`` ... ``B7``; the variants'
+coefficients are the table ``EFFICIENTNET_CONFIGS`` of
+:mod:`keras_dlkit.models.classification.efficientnet`, which also holds the
+weight converter.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,24 +26,32 @@ from keras_dlkit.models._common import (
     check_cnn_arguments,
     finish_cnn,
 )
-from keras_dlkit.models.interop import (
-    application_config,
-    copy_mapped_weights,
-    register_converter,
-)
 from keras_dlkit.utils.validation import check_float
 
-#: Variant: (width coefficient, depth coefficient, resolution, dropout rate).
-EFFICIENTNET_VARIANTS: dict[str, tuple[float, float, int, float]] = {
-    "b0": (1.0, 1.0, 224, 0.2),
-    "b1": (1.0, 1.1, 240, 0.2),
-    "b2": (1.1, 1.2, 260, 0.3),
-    "b3": (1.2, 1.4, 300, 0.3),
-    "b4": (1.4, 1.8, 380, 0.4),
-    "b5": (1.6, 2.2, 456, 0.4),
-    "b6": (1.8, 2.6, 528, 0.5),
-    "b7": (2.0, 3.1, 600, 0.5),
-}
+
+@dataclasses.dataclass(frozen=True)
+class EfficientNetConfig:
+    """One EfficientNet variant: its compound-scaling coefficients.
+
+    Attributes:
+        width_coefficient: Multiplies every stage's filters.
+        depth_coefficient: Multiplies every stage's repeats.
+        resolution: Height and width of the default input.
+        dropout: Dropout rate before the classifier.
+        application: The ``keras.applications`` twin.
+    """
+
+    width_coefficient: float
+    depth_coefficient: float
+    resolution: int
+    dropout: float
+    application: str
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The default input shape, ``(resolution, resolution, 3)``."""
+        return (self.resolution, self.resolution, 3)
+
 
 #: B0's stages (the paper's stages 2-8, our ``stage_1`` ... ``stage_7``):
 #: kernel, repeats, input filters, output filters, expand ratio, stride.
@@ -61,8 +69,6 @@ BASELINE_STAGES: tuple[tuple[int, int, int, int, int, int], ...] = (
 #: ImageNet channel standard deviations; ``keras.applications`` divides by
 #: their square roots once more when it loads ImageNet weights.
 IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
-
-_APPLICATIONS = {f"b{i}": f"EfficientNetB{i}" for i in range(8)}
 
 
 def round_filters(filters: int, width_coefficient: float, divisor: int = 8) -> int:
@@ -90,7 +96,7 @@ def round_repeats(repeats: int, depth_coefficient: float) -> int:
 
 
 def build_efficientnet(
-    variant: str,
+    config: EfficientNetConfig,
     *,
     input_shape: Sequence[int | None],
     num_classes: int,
@@ -108,6 +114,8 @@ def build_efficientnet(
 ) -> keras.Model:
     """Build an EfficientNet; what every ``efficientnet_bX`` builder calls.
 
+    ``config`` is the variant's published configuration (``weights="imagenet"``
+    needs its coefficients) and names its ``keras.applications`` twin.
     ``imagenet_rescaling`` adds the extra ``Rescaling`` by
     ``1 / sqrt(stddev)`` that ``keras.applications`` inserts after its
     ``Normalization`` when it loads ImageNet weights (default: when
@@ -145,14 +153,14 @@ def build_efficientnet(
         )
     if not isinstance(name, str) or not name:
         raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
-    standard = EFFICIENTNET_VARIANTS[variant]
+    published = (config.width_coefficient, config.depth_coefficient)
     if weights == "imagenet" and (
-        (width_coefficient, depth_coefficient) != standard[:2]
-        or not include_preprocessing
+        (width_coefficient, depth_coefficient) != published or not include_preprocessing
     ):
+        variant = config.application.removeprefix("EfficientNet")
         raise ValueError(
-            f"`weights`='imagenet' needs the published EfficientNet-{variant.upper()} "
-            f"(width_coefficient={standard[0]}, depth_coefficient={standard[1]}, "
+            f"`weights`='imagenet' needs the published EfficientNet-{variant} "
+            f"(width_coefficient={published[0]}, depth_coefficient={published[1]}, "
             f"include_preprocessing=True), got width_coefficient="
             f"{width_coefficient}, depth_coefficient={depth_coefficient}, "
             f"include_preprocessing={include_preprocessing}."
@@ -221,61 +229,6 @@ def build_efficientnet(
         pooling=pooling,
         classifier_activation=classifier_activation,
         weights=weights,
-        application=_APPLICATIONS[variant],
+        application=config.application,
         dropout=dropout,
     )
-
-
-# --------------------------------------------------------------------------
-# Weight interop with keras.applications.EfficientNetB0 ... B7.
-# --------------------------------------------------------------------------
-
-_BLOCK_PARTS = {
-    "expand_conv": "expand_conv",
-    "expand_bn": "expand_bn",
-    "dwconv": "dwconv",
-    "bn": "bn",
-    "se_reduce": "se.reduce",
-    "se_expand": "se.expand",
-    "project_conv": "project_conv",
-    "project_bn": "project_bn",
-}
-_BLOCK_LAYER = re.compile(r"^(block\d+[a-z])_(\w+)$")
-
-
-def _target_layer(target: keras.Model, source_name: str) -> keras.layers.Layer:
-    """Our layer holding the weights of the source layer ``source_name``."""
-    match = _BLOCK_LAYER.match(source_name)
-    if match:
-        layer = target.get_layer(match.group(1))
-        for part in _BLOCK_PARTS[match.group(2)].split("."):
-            layer = getattr(layer, part)
-        return layer
-    if source_name.startswith("normalization"):
-        return target.get_layer("normalization")
-    return target.get_layer(source_name)
-
-
-@register_converter(*(f"efficientnet{v}" for v in EFFICIENTNET_VARIANTS))
-def convert_efficientnet(source: keras.Model) -> keras.Model:
-    """Our ``efficientnet_bX`` with the weights of ``keras.applications``' one."""
-    variant = "b" + source.name[-1]
-    width, depth, _, _ = EFFICIENTNET_VARIANTS[variant]
-    rescalings = [
-        layer for layer in source.layers if isinstance(layer, keras.layers.Rescaling)
-    ]
-    dropouts = [layer for layer in source.layers if layer.name == "top_dropout"]
-    target = build_efficientnet(
-        variant,
-        weights=None,
-        width_coefficient=width,
-        depth_coefficient=depth,
-        dropout=float(dropouts[0].rate) if dropouts else 0.0,
-        drop_connect_rate=0.2,
-        include_preprocessing=True,
-        name=f"efficientnet_{variant}",
-        imagenet_rescaling=len(rescalings) > 1,
-        **{"num_classes": 1000, "classifier_activation": "softmax"}
-        | application_config(source),
-    )
-    return copy_mapped_weights(source, target, lambda name: _target_layer(target, name))

@@ -26,6 +26,7 @@ strided block (stages 1-3) and the output of ``post_bn`` + ReLU (stage 4).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -52,16 +53,48 @@ from keras_dlkit.models.interop import (
 EPSILON = 1.001e-5
 WIDTHS = (64, 128, 256, 512)
 
-# name: (block class, blocks per stage, version, conv biases, keras.applications)
-SPECS: dict[str, tuple[type, tuple[int, ...], int, bool, str | None]] = {
-    "resnet18": (BasicBlock, (2, 2, 2, 2), 1, False, None),
-    "resnet34": (BasicBlock, (3, 4, 6, 3), 1, False, None),
-    "resnet50": (BottleneckBlock, (3, 4, 6, 3), 1, True, "ResNet50"),
-    "resnet101": (BottleneckBlock, (3, 4, 23, 3), 1, True, "ResNet101"),
-    "resnet152": (BottleneckBlock, (3, 8, 36, 3), 1, True, "ResNet152"),
-    "resnet50v2": (BottleneckBlock, (3, 4, 6, 3), 2, False, "ResNet50V2"),
-    "resnet101v2": (BottleneckBlock, (3, 4, 23, 3), 2, False, "ResNet101V2"),
-    "resnet152v2": (BottleneckBlock, (3, 8, 36, 3), 2, False, "ResNet152V2"),
+
+@dataclasses.dataclass(frozen=True)
+class ResNetConfig:
+    """One ResNet variant.
+
+    Attributes:
+        block: ``BasicBlock`` or ``BottleneckBlock``.
+        depths: Blocks in each of the four stages.
+        version: 1 (He et al., 2015) or 2 (pre-activation, He et al., 2016).
+        conv_bias: Whether the convolutions have biases (``keras.applications``'
+            version 1 has them; torchvision's networks do not).
+        application: The ``keras.applications`` twin, if there is one.
+    """
+
+    block: type
+    depths: tuple[int, int, int, int]
+    version: int = 1
+    conv_bias: bool = False
+    application: str | None = None
+
+
+RESNET_CONFIGS: dict[str, ResNetConfig] = {
+    "resnet18": ResNetConfig(BasicBlock, (2, 2, 2, 2)),
+    "resnet34": ResNetConfig(BasicBlock, (3, 4, 6, 3)),
+    "resnet50": ResNetConfig(
+        BottleneckBlock, (3, 4, 6, 3), conv_bias=True, application="ResNet50"
+    ),
+    "resnet101": ResNetConfig(
+        BottleneckBlock, (3, 4, 23, 3), conv_bias=True, application="ResNet101"
+    ),
+    "resnet152": ResNetConfig(
+        BottleneckBlock, (3, 8, 36, 3), conv_bias=True, application="ResNet152"
+    ),
+    "resnet50v2": ResNetConfig(
+        BottleneckBlock, (3, 4, 6, 3), version=2, application="ResNet50V2"
+    ),
+    "resnet101v2": ResNetConfig(
+        BottleneckBlock, (3, 4, 23, 3), version=2, application="ResNet101V2"
+    ),
+    "resnet152v2": ResNetConfig(
+        BottleneckBlock, (3, 8, 36, 3), version=2, application="ResNet152V2"
+    ),
 }
 
 # 64x64, not the smallest input (32x32): at 32x32 the last stage's maps are
@@ -76,6 +109,7 @@ TEST_CONFIG = {
 
 def _resnet(
     arch: str,
+    *,
     input_shape: Sequence[int | None],
     num_classes: int,
     include_top: bool,
@@ -85,7 +119,10 @@ def _resnet(
     width_multiplier: float,
     name: str,
 ) -> keras.Model:
-    block_cls, depths, version, use_bias, application = SPECS[arch]
+    """The ResNet ``RESNET_CONFIGS[arch]``; what every ``resnetN`` builder calls."""
+    config = RESNET_CONFIGS[arch]
+    block_cls, depths, version = config.block, config.depths, config.version
+    use_bias = config.conv_bias
     input_shape = check_cnn_arguments(
         input_shape,
         num_classes,
@@ -158,25 +195,39 @@ def _resnet(
         pooling=pooling,
         classifier_activation=classifier_activation,
         weights=weights,
-        application=application,
+        application=config.application,
     )
 
 
-_DOC = """{title}
+@register_model(
+    "resnet18", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.resnet18")
+def resnet18(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet18",
+) -> keras.Model:
+    """ResNet-18: basic blocks (2, 2, 2, 2), 11,689,512 parameters.
 
-    {details}
+    He et al. (2015), as torchvision's ``resnet18``: two 3x3 convolutions a
+    block, no convolution biases, the stride on the first block of stages
+    2-4. ``keras.applications`` has no ResNet-18, so ``weights`` takes no
+    ``"imagenet"``.
 
     Args:
-        input_shape: ``(height, width, channels)``, at least 32x32 (the total
-            stride); height and width may be ``None`` without the top.
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
         num_classes: Classes of the head (>= 1 with ``include_top``).
-        include_top: Whether to end with global average pooling
-            (``"avg_pool"``) and the dense classifier (``"predictions"``).
-        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or
-            ``"max"`` (global pooling).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
         classifier_activation: Activation of the head (``None`` for logits).
-        weights: ``None`` (random), {imagenet}or the path of a
-            ``.weights.h5`` / ``.keras`` file.
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
         width_multiplier: Scales every width (> 0; 1.0 is the paper's).
         name: Model name.
 
@@ -185,119 +236,382 @@ _DOC = """{title}
         ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
 
     Raises:
-        ValueError: If an argument is invalid (the message names it), e.g.
-            an input smaller than 32x32.
+        ValueError: If an argument is invalid (the message names it).
 
     Example:
 
-    >>> from keras_dlkit.models import {name}
-    >>> model = {name}(input_shape=(64, 64, 3), include_top=False,
+    >>> from keras_dlkit.models import resnet18
+    >>> model = resnet18(input_shape=(64, 64, 3), include_top=False,
     ...     width_multiplier=0.25)
     >>> model.output_shape
-    (None, 2, 2, {channels})
+    (None, 2, 2, 128)
     """
-
-_IMAGENET = (
-    '``"imagenet"`` (``keras.applications.{app}``\'s weights, converted; '
-    "downloads them, so it needs internet once) "
-)
+    return _resnet("resnet18", **locals())
 
 
-def _make_builder(arch: str, title: str, details: str):
-    """One documented, exported and registered ResNet builder."""
-    block_cls, _, _, _, application = SPECS[arch]
+@register_model(
+    "resnet34", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.resnet34")
+def resnet34(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet34",
+) -> keras.Model:
+    """ResNet-34: basic blocks (3, 4, 6, 3), 21,797,672 parameters.
 
-    def builder(
-        input_shape: Sequence[int | None] = (224, 224, 3),
-        num_classes: int = 1000,
-        include_top: bool = True,
-        pooling: str | None = None,
-        classifier_activation: Any = "softmax",
-        weights: str | None = None,
-        width_multiplier: float = 1.0,
-        name: str = arch,
-    ) -> keras.Model:
-        return _resnet(
-            arch,
-            input_shape,
-            num_classes,
-            include_top,
-            pooling,
-            classifier_activation,
-            weights,
-            width_multiplier,
-            name,
-        )
+    He et al. (2015), as torchvision's ``resnet34``: two 3x3 convolutions a
+    block, no convolution biases, the stride on the first block of stages
+    2-4. ``keras.applications`` has no ResNet-34, so ``weights`` takes no
+    ``"imagenet"``.
 
-    builder.__name__ = builder.__qualname__ = arch
-    builder.__doc__ = _DOC.format(
-        title=title,
-        details=details,
-        imagenet=_IMAGENET.format(app=application) if application else "",
-        name=arch,
-        channels=128 if block_cls is BasicBlock else 512,
-    )
-    builder = keras_dlkit_export(f"keras_dlkit.models.{arch}")(builder)
-    return register_model(
-        arch, family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
-    )(builder)
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet34
+    >>> model = resnet34(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 128)
+    """
+    return _resnet("resnet34", **locals())
 
 
-_V1 = (
-    "He et al. (2015), laid out as ``keras.applications.{app}`` (biases on "
-    "every convolution, stride on the first 1x1 convolution); the same "
-    "trainable parameter count, and :func:`from_keras_applications` converts "
-    "its weights."
+@register_model(
+    "resnet50", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
 )
-_V2 = (
-    "He et al. (2016), pre-activation, laid out as "
-    "``keras.applications.{app}`` (stride on the 3x3 convolution of the last "
-    "block of stages 1-3, max-pool shortcut there, final ``post_bn``); the same "
-    "trainable parameter count, and :func:`from_keras_applications` converts "
-    "its weights."
-)
-_TORCHVISION = "He et al. (2015), as torchvision's ``{arch}`` (no convolution biases)."
+@keras_dlkit_export("keras_dlkit.models.resnet50")
+def resnet50(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet50",
+) -> keras.Model:
+    """ResNet-50: bottleneck blocks (3, 4, 6, 3), version 1.
 
-resnet18 = _make_builder(
-    "resnet18",
-    "ResNet-18: basic blocks (2, 2, 2, 2), 11,689,512 parameters.",
-    _TORCHVISION.format(arch="resnet18"),
+    He et al. (2015), laid out as ``keras.applications.ResNet50``: biases
+    on every convolution and the stride on the first 1x1 convolution of
+    the first block of stages 2-4. The trainable parameter count is
+    ``ResNet50``'s, and :func:`from_keras_applications` converts its
+    weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.ResNet50``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet50
+    >>> model = resnet50(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 512)
+    """
+    return _resnet("resnet50", **locals())
+
+
+@register_model(
+    "resnet101", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
 )
-resnet34 = _make_builder(
-    "resnet34",
-    "ResNet-34: basic blocks (3, 4, 6, 3), 21,797,672 parameters.",
-    _TORCHVISION.format(arch="resnet34"),
+@keras_dlkit_export("keras_dlkit.models.resnet101")
+def resnet101(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet101",
+) -> keras.Model:
+    """ResNet-101: bottleneck blocks (3, 4, 23, 3), version 1.
+
+    He et al. (2015), laid out as ``keras.applications.ResNet101``: biases
+    on every convolution and the stride on the first 1x1 convolution of
+    the first block of stages 2-4. The trainable parameter count is
+    ``ResNet101``'s, and :func:`from_keras_applications` converts its
+    weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.ResNet101``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet101
+    >>> model = resnet101(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 512)
+    """
+    return _resnet("resnet101", **locals())
+
+
+@register_model(
+    "resnet152", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
 )
-resnet50 = _make_builder(
-    "resnet50",
-    "ResNet-50: bottleneck blocks (3, 4, 6, 3), version 1.",
-    _V1.format(app="ResNet50"),
+@keras_dlkit_export("keras_dlkit.models.resnet152")
+def resnet152(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet152",
+) -> keras.Model:
+    """ResNet-152: bottleneck blocks (3, 8, 36, 3), version 1.
+
+    He et al. (2015), laid out as ``keras.applications.ResNet152``: biases
+    on every convolution and the stride on the first 1x1 convolution of
+    the first block of stages 2-4. The trainable parameter count is
+    ``ResNet152``'s, and :func:`from_keras_applications` converts its
+    weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.ResNet152``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet152
+    >>> model = resnet152(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 512)
+    """
+    return _resnet("resnet152", **locals())
+
+
+@register_model(
+    "resnet50v2", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
 )
-resnet101 = _make_builder(
-    "resnet101",
-    "ResNet-101: bottleneck blocks (3, 4, 23, 3), version 1.",
-    _V1.format(app="ResNet101"),
+@keras_dlkit_export("keras_dlkit.models.resnet50v2")
+def resnet50v2(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet50v2",
+) -> keras.Model:
+    """ResNet-50 V2: pre-activation bottleneck blocks (3, 4, 6, 3).
+
+    He et al. (2016), laid out as ``keras.applications.ResNet50V2``: batch
+    norm and ReLU before each block's convolutions, the stride on the 3x3
+    convolution of the *last* block of stages 1-3 with a max-pool shortcut
+    there, and a final ``post_bn`` + ReLU. The trainable parameter count is
+    ``ResNet50V2``'s, and :func:`from_keras_applications` converts its
+    weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.ResNet50V2``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet50v2
+    >>> model = resnet50v2(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 512)
+    """
+    return _resnet("resnet50v2", **locals())
+
+
+@register_model(
+    "resnet101v2", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
 )
-resnet152 = _make_builder(
-    "resnet152",
-    "ResNet-152: bottleneck blocks (3, 8, 36, 3), version 1.",
-    _V1.format(app="ResNet152"),
+@keras_dlkit_export("keras_dlkit.models.resnet101v2")
+def resnet101v2(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet101v2",
+) -> keras.Model:
+    """ResNet-101 V2: pre-activation bottleneck blocks (3, 4, 23, 3).
+
+    He et al. (2016), laid out as ``keras.applications.ResNet101V2``: batch
+    norm and ReLU before each block's convolutions, the stride on the 3x3
+    convolution of the *last* block of stages 1-3 with a max-pool shortcut
+    there, and a final ``post_bn`` + ReLU. The trainable parameter count is
+    ``ResNet101V2``'s, and :func:`from_keras_applications` converts its
+    weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.ResNet101V2``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet101v2
+    >>> model = resnet101v2(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 512)
+    """
+    return _resnet("resnet101v2", **locals())
+
+
+@register_model(
+    "resnet152v2", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
 )
-resnet50v2 = _make_builder(
-    "resnet50v2",
-    "ResNet-50 V2: pre-activation bottleneck blocks (3, 4, 6, 3).",
-    _V2.format(app="ResNet50V2"),
-)
-resnet101v2 = _make_builder(
-    "resnet101v2",
-    "ResNet-101 V2: pre-activation bottleneck blocks (3, 4, 23, 3).",
-    _V2.format(app="ResNet101V2"),
-)
-resnet152v2 = _make_builder(
-    "resnet152v2",
-    "ResNet-152 V2: pre-activation bottleneck blocks (3, 8, 36, 3).",
-    _V2.format(app="ResNet152V2"),
-)
+@keras_dlkit_export("keras_dlkit.models.resnet152v2")
+def resnet152v2(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    name: str = "resnet152v2",
+) -> keras.Model:
+    """ResNet-152 V2: pre-activation bottleneck blocks (3, 8, 36, 3).
+
+    He et al. (2016), laid out as ``keras.applications.ResNet152V2``: batch
+    norm and ReLU before each block's convolutions, the stride on the 3x3
+    convolution of the *last* block of stages 1-3 with a max-pool shortcut
+    there, and a final ``post_bn`` + ReLU. The trainable parameter count is
+    ``ResNet152V2``'s, and :func:`from_keras_applications` converts its
+    weights.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; height and
+            width may be ``None`` without the top.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with global average pooling and the classifier.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.ResNet152V2``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales every width (> 0; 1.0 is the paper's).
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stem"``,
+        ``"stage_1"`` ... ``"stage_4"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import resnet152v2
+    >>> model = resnet152v2(input_shape=(64, 64, 3), include_top=False,
+    ...     width_multiplier=0.25)
+    >>> model.output_shape
+    (None, 2, 2, 512)
+    """
+    return _resnet("resnet152v2", **locals())
 
 
 # ------------------------------------------------------------------ interop
@@ -326,7 +640,7 @@ def _target_layer(model: keras.Model, source_name: str) -> keras.layers.Layer:
 
 
 @register_converter(
-    "resnet50", "resnet101", "resnet152", "resnet50v2", "resnet101v2", "resnet152v2"
+    *(arch for arch, config in RESNET_CONFIGS.items() if config.application)
 )
 def convert_keras_resnet(source: keras.Model) -> keras.Model:
     """Our ResNet with the weights of a ``keras.applications`` ResNet(V2)."""

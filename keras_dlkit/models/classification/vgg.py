@@ -25,6 +25,7 @@ no separate stem).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -49,13 +50,34 @@ from keras_dlkit.models.interop import (
 from keras_dlkit.utils.validation import check_float, check_int
 
 WIDTHS = (64, 128, 256, 512, 512)
-DEPTHS = {
-    "vgg11": (1, 1, 2, 2, 2),
-    "vgg13": (2, 2, 2, 2, 2),
-    "vgg16": (2, 2, 3, 3, 3),
-    "vgg19": (2, 2, 4, 4, 4),
+
+
+@dataclasses.dataclass(frozen=True)
+class VGGConfig:
+    """One VGG variant.
+
+    Attributes:
+        depths: Convolutions in each of the five stages.
+        batch_norm: Whether batch norm follows each convolution.
+        application: The ``keras.applications`` twin, if there is one.
+    """
+
+    depths: tuple[int, int, int, int, int]
+    batch_norm: bool = False
+    application: str | None = None
+
+
+VGG_CONFIGS: dict[str, VGGConfig] = {
+    "vgg11": VGGConfig((1, 1, 2, 2, 2)),
+    "vgg13": VGGConfig((2, 2, 2, 2, 2)),
+    "vgg16": VGGConfig((2, 2, 3, 3, 3), application="VGG16"),
+    "vgg19": VGGConfig((2, 2, 4, 4, 4), application="VGG19"),
+    "vgg11_bn": VGGConfig((1, 1, 2, 2, 2), batch_norm=True),
+    "vgg13_bn": VGGConfig((2, 2, 2, 2, 2), batch_norm=True),
+    "vgg16_bn": VGGConfig((2, 2, 3, 3, 3), batch_norm=True),
+    "vgg19_bn": VGGConfig((2, 2, 4, 4, 4), batch_norm=True),
 }
-APPLICATIONS = {"vgg16": "VGG16", "vgg19": "VGG19"}
+
 TEST_CONFIG = {
     "input_shape": (32, 32, 3),
     "num_classes": 3,
@@ -66,7 +88,7 @@ TEST_CONFIG = {
 
 def _vgg(
     arch: str,
-    batch_norm: bool,
+    *,
     input_shape: Sequence[int | None],
     num_classes: int,
     include_top: bool,
@@ -78,6 +100,8 @@ def _vgg(
     dropout: float,
     name: str,
 ) -> keras.Model:
+    """The VGG ``VGG_CONFIGS[arch]``; what every ``vggN`` builder calls."""
+    config = VGG_CONFIGS[arch]
     input_shape = check_cnn_arguments(
         input_shape,
         num_classes,
@@ -97,15 +121,14 @@ def _vgg(
     dropout = check_float(
         "dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False
     )
-    application = None if batch_norm else APPLICATIONS.get(arch)
 
     inputs = keras.Input(shape=input_shape, name="input")
     x = inputs
-    for index, (width, depth) in enumerate(zip(WIDTHS, DEPTHS[arch], strict=True)):
+    for index, (width, depth) in enumerate(zip(WIDTHS, config.depths, strict=True)):
         x = VGGStage(
             scaled(width, width_multiplier),
             num_convs=depth,
-            norm="batch" if batch_norm else None,
+            norm="batch" if config.batch_norm else None,
             name=f"stage_{index + 1}",
         )(x)
     if include_top:
@@ -135,31 +158,44 @@ def _vgg(
         pooling=pooling,
         classifier_activation=classifier_activation,
         weights=weights,
-        application=application,
+        application=config.application,
         head=False,
     )
 
 
-_DOC = """VGG-{depth}{bn_title}: configuration {config} of Simonyan & Zisserman (2014).
+@register_model(
+    "vgg11", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg11")
+def vgg11(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg11",
+) -> keras.Model:
+    """VGG-11: configuration A of Simonyan & Zisserman (2014).
 
-    {details}
+    Convolutions per stage (1, 1, 2, 2, 2), then three ``Dense`` layers: 11 weight
+    layers. As torchvision's ``vgg11``: 132,863,336 parameters at 224x224.
 
     Args:
-        input_shape: ``(height, width, channels)``, at least 32x32 (the total
-            stride); fully known with ``include_top``.
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
         num_classes: Classes of the head (>= 1 with ``include_top``).
-        include_top: Whether to end with ``Flatten``, the two hidden
-            ``Dense`` layers (``"fc1"``, ``"fc2"``) and the classifier
-            (``"predictions"``).
-        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or
-            ``"max"`` (global pooling).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
         classifier_activation: Activation of the head (``None`` for logits).
-        weights: ``None`` (random), {imagenet}or the path of a
-            ``.weights.h5`` / ``.keras`` file.
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
         width_multiplier: Scales the convolution widths (> 0).
         dense_units: Width of the two hidden ``Dense`` layers (4096).
-        dropout: Dropout rate after each hidden ``Dense`` layer, in
-            ``[0, 1)`` (the paper's 0.5).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
         name: Model name.
 
     Returns:
@@ -167,96 +203,418 @@ _DOC = """VGG-{depth}{bn_title}: configuration {config} of Simonyan & Zisserman 
         ``"stage_5"`` (strides 2, 4, 8, 16, 32).
 
     Raises:
-        ValueError: If an argument is invalid (the message names it), e.g.
-            an input smaller than 32x32.
+        ValueError: If an argument is invalid (the message names it).
 
     Example:
 
-    >>> from keras_dlkit.models import {name}
-    >>> model = {name}(input_shape=(32, 32, 3), num_classes=10,
+    >>> from keras_dlkit.models import vgg11
+    >>> model = vgg11(input_shape=(32, 32, 3), num_classes=10,
     ...     width_multiplier=0.25, dense_units=64)
     >>> model.output_shape
     (None, 10)
     >>> model.get_layer("stage_5").output.shape
     (None, 1, 1, 128)
     """
-
-_CONFIGS = {"vgg11": "A", "vgg13": "B", "vgg16": "D", "vgg19": "E"}
-
-
-def _make_builder(arch: str, batch_norm: bool):
-    """One documented, exported and registered VGG builder."""
-    name = arch + ("_bn" if batch_norm else "")
-    application = None if batch_norm else APPLICATIONS.get(arch)
-    if batch_norm:
-        details = (
-            "Batch norm between each convolution and its ReLU, as torchvision's "
-            f"``{name}`` (same parameter count)."
-        )
-    elif application:
-        details = (
-            f"Equal to ``keras.applications.{application}`` (same layers and "
-            "trainable parameter count; :func:`from_keras_applications` "
-            "converts its weights) plus the paper's dropout."
-        )
-    else:
-        details = f"As torchvision's ``{arch}`` (same parameter count)."
-
-    def builder(
-        input_shape: Sequence[int | None] = (224, 224, 3),
-        num_classes: int = 1000,
-        include_top: bool = True,
-        pooling: str | None = None,
-        classifier_activation: Any = "softmax",
-        weights: str | None = None,
-        width_multiplier: float = 1.0,
-        dense_units: int = 4096,
-        dropout: float = 0.5,
-        name: str = name,
-    ) -> keras.Model:
-        return _vgg(
-            arch,
-            batch_norm,
-            input_shape,
-            num_classes,
-            include_top,
-            pooling,
-            classifier_activation,
-            weights,
-            width_multiplier,
-            dense_units,
-            dropout,
-            name,
-        )
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = _DOC.format(
-        depth=arch[3:],
-        bn_title=" with batch norm" if batch_norm else "",
-        config=_CONFIGS[arch],
-        details=details,
-        imagenet=(
-            f'``"imagenet"`` (``keras.applications.{application}``\'s '
-            "weights, converted; downloads them, so it needs internet once) "
-        )
-        if application
-        else "",
-        name=name,
-    )
-    builder = keras_dlkit_export(f"keras_dlkit.models.{name}")(builder)
-    return register_model(
-        name, family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
-    )(builder)
+    return _vgg("vgg11", **locals())
 
 
-vgg11 = _make_builder("vgg11", batch_norm=False)
-vgg13 = _make_builder("vgg13", batch_norm=False)
-vgg16 = _make_builder("vgg16", batch_norm=False)
-vgg19 = _make_builder("vgg19", batch_norm=False)
-vgg11_bn = _make_builder("vgg11", batch_norm=True)
-vgg13_bn = _make_builder("vgg13", batch_norm=True)
-vgg16_bn = _make_builder("vgg16", batch_norm=True)
-vgg19_bn = _make_builder("vgg19", batch_norm=True)
+@register_model(
+    "vgg13", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg13")
+def vgg13(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg13",
+) -> keras.Model:
+    """VGG-13: configuration B of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (2, 2, 2, 2, 2), then three ``Dense`` layers: 13 weight
+    layers. As torchvision's ``vgg13``: 133,047,848 parameters at 224x224.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg13
+    >>> model = vgg13(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg13", **locals())
+
+
+@register_model(
+    "vgg16", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg16")
+def vgg16(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg16",
+) -> keras.Model:
+    """VGG-16: configuration D of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (2, 2, 3, 3, 3), then three ``Dense`` layers: 16 weight
+    layers. Equal to ``keras.applications.VGG16`` (same layers, 138,357,544
+    trainable parameters at 224x224; :func:`from_keras_applications` converts its
+    weights) plus the paper's dropout.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.VGG16``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg16
+    >>> model = vgg16(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg16", **locals())
+
+
+@register_model(
+    "vgg19", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg19")
+def vgg19(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg19",
+) -> keras.Model:
+    """VGG-19: configuration E of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (2, 2, 4, 4, 4), then three ``Dense`` layers: 19 weight
+    layers. Equal to ``keras.applications.VGG19`` (same layers, 143,667,240
+    trainable parameters at 224x224; :func:`from_keras_applications` converts its
+    weights) plus the paper's dropout.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None``, ``"imagenet"`` (``keras.applications.VGG19``'s,
+            converted; needs internet once) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg19
+    >>> model = vgg19(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg19", **locals())
+
+
+@register_model(
+    "vgg11_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg11_bn")
+def vgg11_bn(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg11_bn",
+) -> keras.Model:
+    """VGG-11 with batch norm: configuration A of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (1, 1, 2, 2, 2), then three ``Dense`` layers: 11 weight
+    layers, with batch norm between each convolution and its ReLU (the convolutions
+    keep their biases), as torchvision's ``vgg11_bn``: 132,868,840 parameters at
+    224x224.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg11_bn
+    >>> model = vgg11_bn(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg11_bn", **locals())
+
+
+@register_model(
+    "vgg13_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg13_bn")
+def vgg13_bn(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg13_bn",
+) -> keras.Model:
+    """VGG-13 with batch norm: configuration B of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (2, 2, 2, 2, 2), then three ``Dense`` layers: 13 weight
+    layers, with batch norm between each convolution and its ReLU (the convolutions
+    keep their biases), as torchvision's ``vgg13_bn``: 133,053,736 parameters at
+    224x224.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg13_bn
+    >>> model = vgg13_bn(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg13_bn", **locals())
+
+
+@register_model(
+    "vgg16_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg16_bn")
+def vgg16_bn(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg16_bn",
+) -> keras.Model:
+    """VGG-16 with batch norm: configuration D of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (2, 2, 3, 3, 3), then three ``Dense`` layers: 16 weight
+    layers, with batch norm between each convolution and its ReLU (the convolutions
+    keep their biases), as torchvision's ``vgg16_bn``: 138,365,992 parameters at
+    224x224.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg16_bn
+    >>> model = vgg16_bn(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg16_bn", **locals())
+
+
+@register_model(
+    "vgg19_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+)
+@keras_dlkit_export("keras_dlkit.models.vgg19_bn")
+def vgg19_bn(
+    input_shape: Sequence[int | None] = (224, 224, 3),
+    num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: Any = "softmax",
+    weights: str | None = None,
+    width_multiplier: float = 1.0,
+    dense_units: int = 4096,
+    dropout: float = 0.5,
+    name: str = "vgg19_bn",
+) -> keras.Model:
+    """VGG-19 with batch norm: configuration E of Simonyan & Zisserman (2014).
+
+    Convolutions per stage (2, 2, 4, 4, 4), then three ``Dense`` layers: 19 weight
+    layers, with batch norm between each convolution and its ReLU (the convolutions
+    keep their biases), as torchvision's ``vgg19_bn``: 143,678,248 parameters at
+    224x224.
+
+    Args:
+        input_shape: ``(height, width, channels)``, at least 32x32; fully known
+            with ``include_top``.
+        num_classes: Classes of the head (>= 1 with ``include_top``).
+        include_top: Whether to end with ``Flatten``, the hidden ``Dense``
+            layers ``"fc1"`` and ``"fc2"`` and the classifier ``"predictions"``.
+        pooling: Without the top: ``None`` (the 4-D map), ``"avg"`` or ``"max"``.
+        classifier_activation: Activation of the head (``None`` for logits).
+        weights: ``None`` (random) or a ``.weights.h5`` / ``.keras`` file.
+        width_multiplier: Scales the convolution widths (> 0).
+        dense_units: Width of the two hidden ``Dense`` layers (4096).
+        dropout: Dropout after each hidden ``Dense`` layer, in ``[0, 1)``.
+        name: Model name.
+
+    Returns:
+        A functional ``keras.Model`` with stage outputs ``"stage_1"`` ...
+        ``"stage_5"`` (strides 2, 4, 8, 16, 32).
+
+    Raises:
+        ValueError: If an argument is invalid (the message names it).
+
+    Example:
+
+    >>> from keras_dlkit.models import vgg19_bn
+    >>> model = vgg19_bn(input_shape=(32, 32, 3), num_classes=10,
+    ...     width_multiplier=0.25, dense_units=64)
+    >>> model.output_shape
+    (None, 10)
+    >>> model.get_layer("stage_5").output.shape
+    (None, 1, 1, 128)
+    """
+    return _vgg("vgg19_bn", **locals())
 
 
 # ------------------------------------------------------------------ interop
@@ -275,7 +633,9 @@ def _target_layer(model: keras.Model, source_name: str) -> keras.layers.Layer:
     return stage.convs[int(match.group(2)) - 1].conv
 
 
-@register_converter("vgg16", "vgg19")
+@register_converter(
+    *(arch for arch, config in VGG_CONFIGS.items() if config.application)
+)
 def convert_keras_vgg(source: keras.Model) -> keras.Model:
     """Our VGG-16/19 with the weights of ``keras.applications.VGG16`` / ``VGG19``."""
     builder = {"vgg16": vgg16, "vgg19": vgg19}[source.name]
