@@ -74,17 +74,31 @@ def time_steps(step: Callable[[], Any], steps: int, warmup: int = 0) -> list[flo
 
 
 class Stopwatch:
-    """Wall time of a ``with`` block, in ``seconds`` (by :func:`time.perf_counter`)."""
+    """Wall time by :func:`time.perf_counter`, in ``seconds`` once stopped.
+
+    Use it as ``with Stopwatch() as watch: ...`` or ``watch = Stopwatch().start()``
+    ... ``watch.stop()`` (which also returns the seconds).
+    """
 
     def __init__(self):
         self.seconds = 0.0
+        self._start = None
 
-    def __enter__(self) -> Stopwatch:
+    def start(self) -> Stopwatch:
         self._start = time.perf_counter()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> float:
+        if self._start is None:
+            raise RuntimeError("the stopwatch was stopped before it was started")
         self.seconds = time.perf_counter() - self._start
+        return self.seconds
+
+    def __enter__(self) -> Stopwatch:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 def time_process(command: Sequence[str], env: Mapping[str, str] | None = None) -> float:
