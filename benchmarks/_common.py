@@ -102,7 +102,7 @@ class Stopwatch:
 
 
 def time_process(command: Sequence[str], env: Mapping[str, str] | None = None) -> float:
-    """Wall seconds of one run of ``command`` in a fresh process (which must succeed)."""
+    """Wall seconds of one run of ``command`` in a fresh process; it must succeed."""
     with Stopwatch() as watch:
         subprocess.run(list(command), check=True, env=dict(env or os.environ))
     return watch.seconds
@@ -425,7 +425,7 @@ RESULT_KEYS = (
 
 
 def describe_device() -> str:
-    """The accelerator (``nvidia-smi -L``'s first line) or the CPU model and core count."""
+    """The GPU (``nvidia-smi -L``'s first line), else the CPU model and cores."""
     if shutil.which("nvidia-smi"):
         try:
             out = subprocess.run(

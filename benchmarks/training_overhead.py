@@ -14,15 +14,15 @@ Each round builds a fresh model per configuration. Every epoch is cut
 into segments of ``--segment`` steps, and the configurations take turns
 segment by segment, one ``fit`` call each, in the order A-B, B-A, A-B, ...
 (see :func:`run_round` and :func:`_common.abba`), so a machine whose
-speed drifts over seconds slows them alike; the next round starts with the other configuration, so
-use an even ``--rounds``. Validation and the callbacks run at the end of
-each whole epoch, as in one ``fit`` call. ``fit``'s set-up and tear-down
-around the segments are not timed (a real training pays them once). A
-callback times every training step; an epoch's sample is the median step
-plus the rest of the epoch (the time between steps, validation, the
-callbacks' epoch-end work) spread over its steps (see
-:class:`_common.StepTimer`).
-The first epoch of each model (tracing and compilation) is left out. The
+speed drifts over seconds slows them alike; the next round starts with
+the other configuration, so use an even ``--rounds``. Validation and
+the callbacks run at the end of each whole epoch, as in one ``fit``
+call. ``fit``'s set-up and tear-down around the segments are not timed
+(a real training pays them once). A callback times every training step;
+an epoch's sample is the median step plus the rest of the epoch (the
+time between steps, validation, the callbacks' epoch-end work) spread
+over its steps (see :class:`_common.StepTimer`). The first epoch of
+each model (tracing and compilation) is left out. The
 figure is the median of ``toolkit``'s samples over that of ``plain``'s,
 with a 95% bootstrap interval over the paired epochs (see
 :func:`_common.bootstrap_interval`): on a noisy machine it says whether
@@ -144,10 +144,11 @@ def run_round(configs, data, args, reverse):
     ``--segment`` steps, and the configurations take turns segment by
     segment, one ``fit`` call each (``initial_epoch`` keeps the count), in
     the order A-B, B-A, A-B, ... (:func:`_common.abba`), so that a machine
-    whose speed drifts over seconds slows both alike. The last segment of an epoch validates
-    and runs the configuration's callbacks (``BestKCheckpoint`` resumes
-    from its manifest, as after a restart); the earlier ones run only the
-    timer. Returns each configuration's :class:`_common.StepTimer`.
+    whose speed drifts over seconds slows both alike. The last segment of
+    an epoch validates and runs the configuration's callbacks
+    (``BestKCheckpoint`` resumes from its manifest, as after a restart);
+    the earlier ones run only the timer. Returns each configuration's
+    :class:`_common.StepTimer`.
     """
     (x, y), validation = data
     steps = int(np.ceil(len(x) / args.batch_size))
