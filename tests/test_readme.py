@@ -16,8 +16,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
-#: Seconds a block may take. The Quickstart trains five epochs of an MLP,
-#: about half a minute on two idle cores; a loaded CI machine is slower.
+#: Seconds a block may take. The Quickstart trains two epochs of an MLP:
+#: about half a minute on two idle cores with TensorFlow or JAX; on torch,
+#: 7 minutes on two cores shared with ten other busy processes.
 TIMEOUT = 600
 #: The data sets a block may load, by the name a block uses, and the file of
 #: the Keras cache (``$KERAS_HOME/datasets``) that shows they are seeded.
