@@ -9,10 +9,12 @@ compiled with the same SGD optimizer and loss, and trained with
 * **Step time**: ``--processes`` fresh processes each hold all the models.
   Each model is warmed up first (tracing and compilation, left out), then
   the rounds alternate ours and theirs, timing ``--steps`` consecutive steps
-  each, in the order ours-theirs then theirs-ours (ABBA), so drift in
-  machine load and the position in a round hit both alike. The figure is
-  the median step time over the samples of every process, and the ratio
-  ours over theirs of the medians. One process alone is not enough: a
+  each, in the order ours-theirs then theirs-ours (ABBA, :func:`_common.abba`),
+  so drift in machine load and the position in a round hit both alike. The
+  figure is the median step time over the samples of every process, and the
+  ratio ours over theirs of the medians, with a 95% bootstrap interval
+  paired by process, round and step (:func:`_common.bootstrap_interval`).
+  One process alone is not enough: a
   ratio measured in one process moves by a few percent from process to
   process (where the allocator happens to place each model's buffers), so
   the per-process ratios are printed beside the pooled one.
@@ -27,7 +29,9 @@ compiled with the same SGD optimizer and loss, and trained with
   which on JAX also holds the compiled executables of every initializer
   shape. Linux reports kilobytes.
 
-Run:
+Every child is run by :func:`_common.run_child` and replies with one JSON
+line. The last line printed is the result as JSON
+(:func:`_common.result_record`; the memory figures under ``extra``). Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/cnn_vs_keras_applications.py --rounds 5
     KERAS_BACKEND=jax python benchmarks/cnn_vs_keras_applications.py --rounds 5
@@ -37,13 +41,10 @@ Target (issue 4): ratios <= 1.00.
 
 import argparse
 import gc
-import json
 import os
 import statistics
-import subprocess
-import sys
-import time
 
+import _common
 import keras
 import numpy as np
 
@@ -82,59 +83,27 @@ def batch(args):
 
 def timed_steps(network, data, steps):
     x, y = data
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        network.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def status_kb(field):
-    """A ``/proc/self/status`` figure in kB (``VmRSS``, ``VmHWM``)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-    return 0
-
-
-def rss_kb():
-    return status_kb("VmRSS")
-
-
-def reset_peak():
-    """Reset ``VmHWM`` to the current RSS (Linux 4.0+); False where refused."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return True
+    return _common.time_steps(lambda: network.train_on_batch(x, y), steps)
 
 
 def child(args):
     """Build one model, warm it up, train; print the memory figures as JSON."""
-    base = rss_kb()
+    base = _common.rss_kb()
     network = build(args.child_model, args.child_impl, args)
     data = batch(args)
     timed_steps(network, data, args.warmup)
     gc.collect()
-    # VmHWM, the high-water mark of this process image. Not ru_maxrss: Linux
-    # carries that over fork and exec, so a child would report its parent's
-    # size whenever the parent (which holds the timed models) is larger.
-    setup_peak = status_kb("VmHWM")
-    if not reset_peak():
+    # VmHWM, the high-water mark of this process image (see _common.peak_kb).
+    setup_peak = _common.peak_kb()
+    if not _common.reset_peak():
         raise SystemExit("cannot reset VmHWM through /proc/self/clear_refs")
     timed_steps(network, data, args.steps)
-    print(
-        json.dumps(
-            {
-                "base_kb": base,
-                "setup_peak_kb": setup_peak,
-                "step_peak_kb": status_kb("VmHWM"),
-            }
-        )
+    _common.reply(
+        {
+            "base_kb": base,
+            "setup_peak_kb": setup_peak,
+            "step_peak_kb": _common.peak_kb(),
+        }
     )
 
 
@@ -150,9 +119,9 @@ def timing_child(args):
     samples = {key: [] for key in networks}
     order = list(networks)
     for round_index in range(args.rounds):
-        for key in order if round_index % 2 == 0 else reversed(order):
+        for key in _common.abba(order, round_index):
             samples[key] += timed_steps(networks[key], data, args.steps)
-    print(json.dumps(samples))
+    _common.reply(samples)
 
 
 def timing(models, args):
@@ -166,15 +135,9 @@ def memory(model, implementation, args):
 
 
 def run_child(flags, args):
-    """Run this script in a fresh process with ``flags``; its last line, as JSON."""
-    command = [
-        sys.executable,
-        __file__,
-        *flags,
-        *[f"--{k.replace('_', '-')}={v}" for k, v in _shared(args).items()],
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run this script in a fresh process with ``flags``; its JSON reply."""
+    shared = [f"--{k.replace('_', '-')}={v}" for k, v in _shared(args).items()]
+    return _common.run_child(_common.script_command(__file__, *flags, *shared))
 
 
 def _shared(args):
@@ -201,7 +164,19 @@ def main():
     parser.add_argument("--child-timing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-model", help=argparse.SUPPRESS)
     parser.add_argument("--child-impl", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = _common.parse_args(
+        parser,
+        quick={
+            "models": ["resnet50"],
+            "processes": 1,
+            "rounds": 1,
+            "steps": 1,
+            "warmup": 1,
+            "batch_size": 2,
+            "size": 32,
+            "classes": 10,
+        },
+    )
     if args.child_model:
         return child(args)
     if args.child_timing:
@@ -220,20 +195,28 @@ def main():
     if missing:
         print(f"skipped (no builder yet): {missing}")
     n = args.processes * args.rounds * args.steps
+    samples, anchors, extra = {}, {}, {"per_process": {}, "peak_mb": {}}
     for model in models:
         pooled = {
             impl: [t for run in runs for t in run[f"{model}/{impl}"]]
             for impl in ("ours", "keras")
         }
+        samples[f"{model}/ours"] = pooled["ours"]
+        samples[f"{model}/keras"] = pooled["keras"]
+        anchors[f"{model}/ours"] = f"{model}/keras"
         medians = {impl: statistics.median(pooled[impl]) for impl in pooled}
-        each = " ".join(
-            f"{statistics.median(run[f'{model}/ours']) / statistics.median(run[f'{model}/keras']):.3f}"
+        per_process = [
+            _common.ratio_of_medians(run[f"{model}/ours"], run[f"{model}/keras"])
             for run in runs
-        )
+        ]
+        extra["per_process"][model] = per_process
+        each = " ".join(f"{ratio:.3f}" for ratio in per_process)
+        low, high = _common.bootstrap_interval(pooled["ours"], pooled["keras"])
         print(
             f"{model:16s} step  ours {1000 * medians['ours']:8.1f} ms  keras "
             f"{1000 * medians['keras']:8.1f} ms  ratio "
-            f"{medians['ours'] / medians['keras']:5.3f} (n={n}; per process: {each})"
+            f"{medians['ours'] / medians['keras']:5.3f} [95%: {low:5.3f}-{high:5.3f}]"
+            f" (n={n}; per process: {each})"
         )
         if args.no_memory:
             continue
@@ -242,6 +225,7 @@ def main():
             key: {impl: figures[impl][f"{key}_kb"] / 1024 for impl in figures}
             for key in ("step_peak", "setup_peak", "base")
         }
+        extra["peak_mb"][model] = mb
         step, setup = mb["step_peak"], mb["setup_peak"]
         print(
             f"{model:16s} peak  ours {step['ours']:8.0f} MB  keras "
@@ -250,6 +234,19 @@ def main():
             f"{setup['keras']:6.0f} MB ratio {setup['ours'] / setup['keras']:5.3f};"
             f" before building {mb['base']['ours']:.0f} / {mb['base']['keras']:.0f} MB)"
         )
+    extra["settings"] = _shared(args) | {
+        "processes": args.processes,
+        "rounds": args.rounds,
+    }
+    _common.print_result(
+        _common.result_record(
+            "cnn_vs_keras_applications",
+            samples,
+            anchors,
+            backend=keras.backend.backend(),
+            extra=extra,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,12 +13,17 @@ batch 64) on the same Fashion-MNIST images, with the same loss
 
 Each round builds both afresh from the same seed and alternates their
 epochs (``fit(epochs=1)`` calls, which reuse the traced step, and loop
-epochs), so drift in machine load hits both alike. Epoch times are measured
-(a callback for ``fit()``, a clock around the loop for the anchor) and the
-first epoch of each (tracing and compilation) is left out. The figure is
-the median step time (epoch time / steps) of ``trainer`` over ``tf_loop``.
-On jax or torch the anchor runs in a TensorFlow subprocess (after the
-trainer's rounds), so that ratio compares backends as well as code. Run:
+epochs) in ABBA order (:func:`_common.abba`), so drift in machine load hits
+both alike. Epoch times are measured (:class:`_common.EpochTimer` for
+``fit()``, a :class:`_common.Stopwatch` around the loop for the anchor) and
+the first epoch of each (tracing and compilation) is left out. The figure is
+the median step time (epoch time / steps) of ``trainer`` over ``tf_loop``,
+with a 95% bootstrap interval (:func:`_common.bootstrap_interval`), paired
+by epoch on tensorflow. On jax or torch the anchor runs in a TensorFlow
+subprocess (:func:`_common.run_child`, after the trainer's rounds), so that
+ratio compares backends as well as code, and its interval resamples each
+side on its own. The last line printed is the result as JSON
+(:func:`_common.result_record`). Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/generative.py --rounds 3
 
@@ -26,31 +31,14 @@ Target (issue 5): ratio <= 1.05 on tensorflow.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
-import time
 
+import _common
 import keras
 
 from keras_dlkit.datasets import load_fashion_mnist
 from keras_dlkit.models import dcgan
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch, from its first batch to the end of its callbacks."""
-
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
 
 
 def build(args):
@@ -79,7 +67,7 @@ def make_trainer(x, args):
     steps = len(x) // args.batch_size
 
     def epoch():
-        timer = EpochTimer()
+        timer = _common.EpochTimer()
         gan.fit(
             x,
             batch_size=args.batch_size,
@@ -128,24 +116,23 @@ def make_tf_loop(x, args, jit_compile):
     steps = len(x) // batch
 
     def epoch():
-        start = time.perf_counter()
-        for real in dataset:
-            d_loss, _ = train_step(real)
-        float(d_loss)  # wait for the last step, as fit() does at epoch end
-        return (time.perf_counter() - start) / steps
+        with _common.Stopwatch() as watch:
+            for real in dataset:
+                d_loss, _ = train_step(real)
+            float(d_loss)  # wait for the last step, as fit() does at epoch end
+        return watch.seconds / steps
 
     return epoch
 
 
 def measure(run_epoch, epochs):
-    run_epoch()  # tracing and compilation: left out
-    return [run_epoch() for _ in range(epochs - 1)]
+    # The first epoch (tracing and compilation) is left out.
+    return _common.drop_warmup([run_epoch() for _ in range(epochs)])
 
 
 def tf_loop_in_subprocess(args, jit_compile):
-    command = [
-        sys.executable,
-        os.path.abspath(__file__),
+    command = _common.script_command(
+        __file__,
         "--anchor-only",
         f"--jit-compile={int(bool(jit_compile))}",
         f"--rounds={args.rounds}",
@@ -155,16 +142,13 @@ def tf_loop_in_subprocess(args, jit_compile):
         f"--latent-dim={args.latent_dim}",
         f"--generator-width={args.generator_width}",
         f"--discriminator-width={args.discriminator_width}",
-    ]
+    )
     env = dict(os.environ, KERAS_BACKEND="tensorflow")
     try:
-        out = subprocess.run(
-            command, env=env, capture_output=True, text=True, check=True
-        )
-    except (subprocess.CalledProcessError, OSError) as error:
+        return _common.run_child(command, env=env)
+    except (_common.ChildError, OSError) as error:
         print(f"TensorFlow anchor not measured: {error}")
         return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -178,7 +162,17 @@ def main():
     parser.add_argument("--discriminator-width", type=int, default=32)
     parser.add_argument("--anchor-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--jit-compile", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = _common.parse_args(
+        parser,
+        quick={
+            "rounds": 1,
+            "epochs": 2,
+            "train": 128,
+            "latent_dim": 16,
+            "generator_width": 8,
+            "discriminator_width": 8,
+        },
+    )
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
     if args.epochs < 2:
@@ -195,7 +189,7 @@ def main():
         samples = []
         for _ in range(args.rounds):
             samples += measure(make_tf_loop(x, args, args.jit_compile), args.epochs)
-        print(json.dumps(samples))
+        _common.reply(samples)
         return
 
     backend = keras.backend.backend()
@@ -207,13 +201,17 @@ def main():
         if backend != "tensorflow":
             samples["trainer"] += measure(trainer_epoch, args.epochs)
             continue
-        # Epochs alternate between the two, so load drift hits both alike.
-        loop_epoch = make_tf_loop(x, args, jit_compile)
-        trainer_epoch()
-        loop_epoch()
-        for _ in range(args.epochs - 1):
-            samples["trainer"].append(trainer_epoch())
-            samples["tf_loop"].append(loop_epoch())
+        # Epochs alternate between the two in ABBA order, so load drift hits
+        # both alike; the first of each (tracing, compilation) is left out.
+        epochs = {
+            "trainer": trainer_epoch,
+            "tf_loop": make_tf_loop(x, args, jit_compile),
+        }
+        for epoch in range(args.epochs):
+            for name in _common.abba(list(epochs), epoch):
+                seconds = epochs[name]()
+                if epoch > 0:
+                    samples[name].append(seconds)
     if backend != "tensorflow":
         samples["tf_loop"] = tf_loop_in_subprocess(args, jit_compile) or []
     print(
@@ -222,6 +220,23 @@ def main():
         f"widths=G{args.generator_width}/D{args.discriminator_width} "
         f"jit_compile={jit_compile} cpus={os.cpu_count()}"
     )
+    settings = {
+        "rounds": args.rounds,
+        "epochs": args.epochs,
+        "batch": args.batch_size,
+        "train": train,
+        "latent": args.latent_dim,
+        "widths": [args.generator_width, args.discriminator_width],
+        "jit_compile": bool(jit_compile),
+    }
+    record = _common.result_record(
+        "generative",
+        samples,
+        "tf_loop",
+        paired=backend == "tensorflow",
+        backend=backend,
+        extra={"settings": settings},
+    )
     loop = samples["tf_loop"]
     anchor = statistics.median(loop) if loop else None
     for name, values in samples.items():
@@ -229,6 +244,10 @@ def main():
             continue
         median = statistics.median(values)
         ratio = f"{median / anchor:5.3f}" if anchor else "  n/a"
+        key = f"{name} vs tf_loop"
+        if key in record["interval"]:
+            low, high = record["interval"][key]
+            ratio += f" [95%: {low:5.3f}-{high:5.3f}]"
         best = f"{min(values) / min(loop):5.3f}" if loop else "  n/a"
         label = name if backend == "tensorflow" or name == "trainer" else "tf_loop*"
         print(
@@ -238,6 +257,7 @@ def main():
         )
     if backend != "tensorflow" and anchor:
         print("* measured in a TensorFlow subprocess after the trainer's rounds")
+    _common.print_result(record)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,21 @@ batch size and validation set:
 Each round builds a fresh model per configuration. Every epoch is cut
 into segments of ``--segment`` steps, and the configurations take turns
 segment by segment, one ``fit`` call each, in the order A-B, B-A, A-B, ...
-(see :func:`run_round`), so a machine whose speed drifts over seconds
-slows them alike; the next round starts with the other configuration, so
-use an even ``--rounds``. Validation and the callbacks run at the end of
-each whole epoch, as in one ``fit`` call. ``fit``'s set-up and tear-down
-around the segments are not timed (a real training pays them once). A
-callback times every training step; an epoch's sample is the median step
-plus the rest of the epoch (the time between steps, validation, the
-callbacks' epoch-end work) spread over its steps (see :class:`StepTimer`).
-The first epoch of each model (tracing and compilation) is left out. The
+(see :func:`run_round` and :func:`_common.abba`), so a machine whose
+speed drifts over seconds slows them alike; the next round starts with
+the other configuration, so use an even ``--rounds``. Validation and
+the callbacks run at the end of each whole epoch, as in one ``fit``
+call. ``fit``'s set-up and tear-down around the segments are not timed
+(a real training pays them once). A callback times every training step;
+an epoch's sample is the median step plus the rest of the epoch (the
+time between steps, validation, the callbacks' epoch-end work) spread
+over its steps (see :class:`_common.StepTimer`). The first epoch of
+each model (tracing and compilation) is left out. The
 figure is the median of ``toolkit``'s samples over that of ``plain``'s,
 with a 95% bootstrap interval over the paired epochs (see
-:func:`ratio_interval`): on a noisy machine it says whether the run can
-tell the ratio from the target at all. Run:
+:func:`_common.bootstrap_interval`): on a noisy machine it says whether
+the run can tell the ratio from the target at all. The last line printed
+is the result as JSON (:func:`_common.result_record`). Run:
 
     KERAS_BACKEND=tensorflow python benchmarks/training_overhead.py
 
@@ -67,8 +69,8 @@ import itertools
 import os
 import statistics
 import tempfile
-import time
 
+import _common
 import keras
 import numpy as np
 
@@ -78,57 +80,6 @@ from keras_dlkit.datasets import load_fashion_mnist
 from keras_dlkit.models import mlp
 from keras_dlkit.optimizers import AdaptiveGradientClipping
 from keras_dlkit.schedules import OneCycle
-
-
-class StepTimer(keras.callbacks.Callback):
-    """Per-epoch step time: the median training step plus the epoch's other work.
-
-    Each training step is timed from ``on_train_batch_begin`` to
-    ``on_train_batch_end``. Overriding the batch-end hook makes Keras hand
-    this callback the step's logs as Python floats, so the step has
-    finished on every backend when it is timed (the same synchronisation
-    ``fit``'s default progress bar, ``verbose=1``, does each step). An
-    epoch may take several ``fit`` calls (see :func:`run_round`); the
-    caller closes it with :meth:`close_epoch`. Its sample is the median of
-    its steps plus, spread over them, the rest of its ``fit`` calls' epochs:
-    the time between steps, validation and the callbacks' epoch-end work
-    (the checkpoint's saves). The median keeps a burst of load from another
-    process on a shared machine out of the figure; the rest keeps every
-    cost of the toolkit in it.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.times = []
-        self.parts = []  # (median step, rest per step) of each epoch
-        self._steps = []
-        self._rest = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._call_start = time.perf_counter()
-        self._call_steps = 0.0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._step_start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = time.perf_counter() - self._step_start
-        self._steps.append(step)
-        self._call_steps += step
-
-    def on_epoch_end(self, epoch, logs=None):
-        # Appended last (see `prepare`), so the checkpoint's work is included.
-        total = time.perf_counter() - self._call_start
-        self._rest += total - self._call_steps
-
-    def close_epoch(self):
-        """Record the epoch's sample; the next ``fit`` call starts a new one."""
-        median = statistics.median(self._steps)
-        spread = self._rest / len(self._steps)
-        self.parts.append((median, spread))
-        self.times.append(median + spread)
-        self._steps = []
-        self._rest = 0.0
 
 
 def build(args):
@@ -174,7 +125,8 @@ def prepare(config, args, steps, directory):
     callbacks = []
     if "checkpoint" in parts:
         callbacks.append(BestKCheckpoint(directory, monitor="val_loss", k=2))
-    timer = StepTimer()
+    # Appended last, so the checkpoint's epoch-end work is in the sample.
+    timer = _common.StepTimer()
     callbacks.append(timer)
     model.compile(
         optimizer=optimizer,
@@ -191,11 +143,12 @@ def run_round(configs, data, args, reverse):
     training set in a fresh random order) is cut into segments of
     ``--segment`` steps, and the configurations take turns segment by
     segment, one ``fit`` call each (``initial_epoch`` keeps the count), in
-    the order A-B, B-A, A-B, ..., so that a machine whose speed drifts
-    over seconds slows both alike. The last segment of an epoch validates
-    and runs the configuration's callbacks (``BestKCheckpoint`` resumes
-    from its manifest, as after a restart); the earlier ones run only the
-    timer. Returns each configuration's :class:`StepTimer`.
+    the order A-B, B-A, A-B, ... (:func:`_common.abba`), so that a machine
+    whose speed drifts over seconds slows both alike. The last segment of
+    an epoch validates and runs the configuration's callbacks
+    (``BestKCheckpoint`` resumes from its manifest, as after a restart);
+    the earlier ones run only the timer. Returns each configuration's
+    :class:`_common.StepTimer`.
     """
     (x, y), validation = data
     steps = int(np.ceil(len(x) / args.batch_size))
@@ -212,9 +165,7 @@ def run_round(configs, data, args, reverse):
             for start, stop in itertools.pairwise(bounds):
                 last = stop == len(x)
                 segment = order[start:stop]
-                turns = list(configs)
-                if (turn % 2 == 1) != reverse:
-                    turns.reverse()
+                turns = _common.abba(configs, turn + int(reverse))
                 turn += 1
                 for config in turns:
                     model, callbacks, timer = runs[config]
@@ -232,24 +183,6 @@ def run_round(configs, data, args, reverse):
             for config in configs:
                 runs[config][2].close_epoch()
         return {config: runs[config][2] for config in configs}
-
-
-def ratio_interval(values, anchor_values, resamples=4000):
-    """A 95% bootstrap interval for the ratio of medians of paired samples.
-
-    ``values[i]`` and ``anchor_values[i]`` are the same epoch of the same
-    round, their segments interleaved, so they are resampled as pairs: the
-    interval is what the machine's drift and noise leave of the figure.
-    Where it straddles the target, the run cannot tell which side the true
-    ratio is on; more ``--rounds`` narrow it.
-    """
-    values = np.asarray(values)
-    anchor_values = np.asarray(anchor_values)
-    rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(values), size=(resamples, len(values)))
-    ratios = np.median(values[picks], axis=1) / np.median(anchor_values[picks], axis=1)
-    low, high = np.percentile(ratios, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def main():
@@ -294,7 +227,10 @@ def main():
         action="store_true",
         help="print every epoch's sample as median step + rest per step (ms)",
     )
-    args = parser.parse_args()
+    args = _common.parse_args(
+        parser,
+        quick={"rounds": 1, "epochs": 2, "train": 1024, "units": [32], "filters": [4]},
+    )
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
     if args.epochs < 2:
@@ -346,12 +282,30 @@ def main():
     )
     for config, values in samples.items():
         median = statistics.median(values)
-        low, high = ratio_interval(values, samples[args.configs[0]])
+        low, high = _common.bootstrap_interval(values, samples[args.configs[0]])
         print(
             f"{config:8s} median step {1000 * median:7.3f} ms "
             f"(n={len(values)})   ratio {median / anchor:5.3f} "
             f"[95%: {low:5.3f}-{high:5.3f}]"
         )
+    settings = {
+        "model": args.model,
+        "rounds": args.rounds,
+        "epochs": args.epochs,
+        "segment": args.segment,
+        "batch": args.batch_size,
+        "train": len(x_train),
+        "validation": len(x_test),
+    }
+    _common.print_result(
+        _common.result_record(
+            "training_overhead",
+            samples,
+            args.configs[0],
+            backend=backend,
+            extra={"settings": settings},
+        )
+    )
 
 
 if __name__ == "__main__":

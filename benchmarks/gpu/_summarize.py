@@ -4,7 +4,8 @@
 
 Reads ``OUT/gallery.jsonl``, ``OUT/bench.log`` and ``OUT/env.txt``; writes
 ``OUT/summary.md`` (a table of the gallery runs, then each benchmark's
-result lines) and ``OUT/figures.tar.gz`` (every PNG under ``--figdir``,
+result lines, its JSON result line (``benchmarks/_common.py``) shortened to
+its ratios and intervals) and ``OUT/figures.tar.gz`` (every PNG under ``--figdir``,
 flat). When the archive would exceed ``--max-mb``, the PNGs are downscaled
 (Pillow, halving the pixel count each pass) until it fits.
 """
@@ -16,7 +17,12 @@ import io
 import json
 import os
 import re
+import sys
 import tarfile
+
+# The benchmarks' shared result line, from the folder above.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _common  # noqa: E402
 
 BENCH_HEADER = re.compile(r"^=== bench (?P<name>\S+) (?P<rest>.*)$")
 
@@ -39,6 +45,14 @@ def cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def short_result(record: dict) -> str:
+    """A benchmark's JSON result line as ``result: <ratio> [interval]; ...``."""
+    ratios = "; ".join(
+        f"{key} {_common.format_ratio(record, key)}" for key in record["ratio"]
+    )
+    return f"result ({record['device']}): {ratios or 'no ratio'}"
+
+
 def bench_sections(path: str) -> list[tuple[str, list[str]]]:
     """(header, result lines) per benchmark run in bench.log."""
     sections: list[tuple[str, list[str]]] = []
@@ -52,11 +66,13 @@ def bench_sections(path: str) -> list[tuple[str, list[str]]]:
                 sections.append((line[4:], []))
             elif sections and line.startswith("=== end"):
                 sections[-1][1].append(line[4:])
+            elif sections and _common.parse_result(line):
+                sections[-1][1].append(short_result(_common.parse_result(line)))
             elif sections:
                 sections[-1][1].append(line)
     result = []
     keep = re.compile(
-        r"ratio|median|backend=|peak|growth|not measured|Error|error|Traceback|"
+        r"^result|ratio|median|backend=|peak|growth|not measured|Error|error|Traceback|"
         r"ms|MiB|end ",
         re.IGNORECASE,
     )
