@@ -34,7 +34,8 @@ def assert_close_to_scale(actual, expected, rel=1e-5, *, scale=None, err_msg="")
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if scale is None:
-        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(finite.max()) if finite.size else 0.0
     if not np.isfinite(scale):
         raise ValueError(f"`scale` must be finite, got {scale}")
     # NaN is never close to anything here (assert_allclose treats NaN == NaN).
