@@ -1,7 +1,13 @@
 """Settings for the whole test session (imported before any test module)."""
 
 import os
+import random
+import sys
 import tempfile
+import zlib
+
+import numpy as np
+import pytest
 
 # JAX compiles a new random-number kernel for every weight shape it
 # initializes. With the partitionable threefry variant (JAX's default since
@@ -29,3 +35,86 @@ os.environ.setdefault(
 )
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
+# Every test draws from its own generators, seeded from its node id, so its
+# inputs do not depend on the tests that ran before it in the same process
+# (the suite runs in random order with pytest-randomly, split over xdist
+# workers). zlib.crc32 is stable across processes; hash() of a str is not.
+def _seed_from(node):
+    return zlib.crc32(node.nodeid.encode()) % 2**31
+
+
+def _seed_global_generators(seed):
+    """`keras.utils.set_random_seed`, without its import of TensorFlow.
+
+    Seeds Python's `random` (unseeded Keras initializers and `SeedGenerator()`
+    draw their seeds from it), NumPy's global generator, Keras's global
+    `SeedGenerator` (`keras.random.*` without a seed), TensorFlow's global
+    seed where TensorFlow is loaded (the shuffles of `fit`) and torch's.
+    """
+    import keras
+    from keras.src.backend.common import global_state
+    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+
+    random.seed(seed)
+    np.random.seed(seed)
+    # Keras recreates its global SeedGenerator from `random` on next use.
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(seed)
+    if keras.backend.backend() == "torch":
+        sys.modules["torch"].manual_seed(seed)
+
+
+def pytest_configure(config):
+    # pytest-randomly shuffles the order from the seed it prints ("Using
+    # --randomly-seed=N"; pass it again to replay an order). It would also
+    # reseed `random` and NumPy before each test from that seed, so a test's
+    # draws would change from run to run; the fixtures below seed from the
+    # node id instead, so a test draws the same numbers in every run and
+    # every order, and only the order changes.
+    if config.pluginmanager.hasplugin("randomly"):
+        config.option.randomly_reset_seed = False
+
+
+def _order_line(config):
+    if not config.pluginmanager.hasplugin("randomly"):
+        return None
+    seed = config.getoption("randomly_seed")
+    return f"random order: replay it with -p randomly --randomly-seed={seed}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    # pytest-randomly prints its seed in the report header, which -q (CI's
+    # setting) hides: print it here as well, once, from the main process.
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    line = _order_line(config)
+    if line and reporter is not None and config.get_verbosity() < 0:
+        reporter.write_line(line)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    line = _order_line(config)
+    if line:
+        terminalreporter.write_sep("-", line)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _seed_module(request):
+    """Seeds the global generators before a module's module-scoped fixtures."""
+    _seed_global_generators(_seed_from(request.node))
+
+
+@pytest.fixture(autouse=True)
+def _seed_test(request):
+    """Seeds the global generators before each test (and its fixtures)."""
+    _seed_global_generators(_seed_from(request.node))
+
+
+@pytest.fixture
+def rng(request):
+    """A NumPy generator of the test's own, seeded from its node id."""
+    return np.random.default_rng(_seed_from(request.node))

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _tolerance import assert_close_to_scale
 
 from keras_dlkit.layers import StyleMixing
 from keras_dlkit.testing import TestCase
@@ -48,7 +49,8 @@ class StyleMixingTest(TestCase):
             w_step = w + step
             layer([w_step, w_mix], training=True)
             expected = 0.9 * expected + 0.1 * w_step.mean(axis=0)
-        np.testing.assert_allclose(to_np(layer.w_avg), expected, rtol=1e-5)
+        # Batch means can cancel: compared at the scale of the whole average.
+        assert_close_to_scale(to_np(layer.w_avg), expected)
 
     def test_mixing_probability_and_crossover_points(self):
         w, w_mix = latents()

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _tolerance import assert_close_to_scale
 
 import keras_dlkit
 from keras_dlkit.models import style_transfer
@@ -27,6 +28,7 @@ class CountSteps(keras.callbacks.Callback):
 RNG = np.random.default_rng(0)
 PHOTO = RNG.integers(0, 256, (16, 16, 3), dtype="uint8")
 PAINTING = RNG.integers(0, 256, (12, 20, 3), dtype="uint8")
+del RNG  # drawn once at import; tests draw from their own `rng` fixture
 
 
 def test_loss_decreases_and_pixels_stay_in_range():
@@ -81,25 +83,23 @@ def test_content_only_from_the_content_image_does_not_move():
     assert history["loss"][0] == pytest.approx(0.0, abs=1e-8)
 
 
-def test_vgg_taps_are_the_convolutions_of_each_stage():
+def test_vgg_taps_are_the_convolutions_of_each_stage(rng):
     build = keras_dlkit.models.vgg19
     vgg = build(input_shape=(32, 32, 3), include_top=False, width_multiplier=0.0625)
     taps = _FeatureTaps(
         vgg, ("block1_conv1", "block1_conv2", "block2_conv1", "block5_conv4")
     )
-    x = RNG.normal(size=(1, 32, 32, 3)).astype("float32")
+    x = rng.normal(size=(1, 32, 32, 3)).astype("float32")
     out = {k: keras.ops.convert_to_numpy(v) for k, v in taps(x).items()}
     stage_1 = keras.Model(vgg.inputs[0], vgg.get_layer("stage_1").output)
     pooled = keras.ops.convert_to_numpy(
         keras.layers.MaxPooling2D(2)(out["block1_conv2"])
     )
-    np.testing.assert_allclose(
-        pooled, keras.ops.convert_to_numpy(stage_1(x)), rtol=1e-5
-    )
+    # Convolution outputs near zero are sums of cancelling products: compared
+    # at the scale of the whole feature map.
+    assert_close_to_scale(pooled, keras.ops.convert_to_numpy(stage_1(x)))
     conv1 = vgg.get_layer("stage_1").convs[0]
-    np.testing.assert_allclose(
-        out["block1_conv1"], keras.ops.convert_to_numpy(conv1(x)), rtol=1e-5
-    )
+    assert_close_to_scale(out["block1_conv1"], keras.ops.convert_to_numpy(conv1(x)))
     assert out["block2_conv1"].shape == (1, 16, 16, 8)
     assert out["block5_conv4"].shape == (1, 2, 2, 32)
     # Only the layers up to the deepest tap run.
