@@ -126,6 +126,14 @@ class SavingChecks:
                 new = np.abs(new)  # Variances, counts, gains stay valid.
             with self._stage(f"Assigning random values to weight {weight.path}"):
                 weight.assign(new.astype(keras.backend.standardize_dtype(weight.dtype)))
+        # Layers that cache tensors computed from their weights (Keras's
+        # Normalization: mean and variance from its adapted state) refresh
+        # them here, as they do after loading.
+        for layer in _all_layers(model):
+            finalize_state = getattr(layer, "finalize_state", None)
+            if callable(finalize_state):
+                with self._stage(f"{_describe(layer)}.finalize_state()"):
+                    finalize_state()
 
     def _save_and_load(self, model: keras.Model, path: str | None = None):
         """Save ``model`` to ``.keras``; load it with ``safe_mode=True``."""

@@ -654,6 +654,15 @@ class HarnessTest(TestCase):
         # Non-negative weights (the moving variance) stay non-negative.
         self.assertTrue(np.all(ops.convert_to_numpy(layer.moving_variance) > 0))
 
+    def test_randomized_weights_refresh_cached_state(self):
+        # Normalization caches mean and variance computed from its adapted
+        # weights; the perturbed weights must reach them, as after loading.
+        inputs = keras.Input((3,))
+        norm = keras.layers.Normalization(axis=-1, name="norm")
+        norm.adapt(_data(8, 3))
+        model = keras.Model(inputs, norm(inputs))
+        self.run_saving_test(model, _data(2, 3))
+
     def test_nan_output_fails_from_config_comparison(self):
         message = self._layer_failure(NaNDense, {"units": 3})
         self.assertIn("NaNDense (eager call): output 0 holds 6 NaN or inf", message)
