@@ -32,6 +32,9 @@ class ModelEntry:
         test_config: Keyword arguments that build the smallest useful model;
             the registry test builds every model with them.
         test_input_shape: Shape of one sample (no batch axis) for that config.
+        large: Whether the registry test runs this model only in the
+            ``large`` set (once, on TensorFlow, in CI): a deeper variant
+            whose code path a cheaper sibling already runs on every backend.
 
     Example:
 
@@ -46,6 +49,7 @@ class ModelEntry:
     family: str
     test_config: Mapping[str, Any]
     test_input_shape: tuple[int, ...]
+    large: bool = False
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -58,6 +62,7 @@ def register_model(
     family: str,
     test_config: Mapping[str, Any],
     test_input_shape: tuple[int, ...],
+    large: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model builder under ``name`` (default: the function name).
 
@@ -66,6 +71,8 @@ def register_model(
         family: Curriculum family the model belongs to.
         test_config: Smallest configuration, used by the registry test.
         test_input_shape: Shape of one input sample for ``test_config``.
+        large: Mark the model ``large`` in the registry test (see
+            :class:`ModelEntry`).
 
     Returns:
         A decorator that registers and returns the builder unchanged.
@@ -89,6 +96,8 @@ def register_model(
         raise ValueError(f"`family` must be a non-empty string, got {family!r}.")
     if not isinstance(test_config, Mapping):
         raise ValueError(f"`test_config` must be a mapping, got {test_config!r}.")
+    if not isinstance(large, bool):
+        raise ValueError(f"`large` must be True or False, got {large!r}.")
 
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         key = name or builder.__name__
@@ -106,6 +115,7 @@ def register_model(
             family=family,
             test_config=dict(test_config),
             test_input_shape=tuple(test_input_shape),
+            large=large,
         )
         return builder
 

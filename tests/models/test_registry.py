@@ -1,5 +1,7 @@
 """The registry, and one parametrized test over every registered model."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from keras_dlkit.models import (
     get_model_entry,
     list_models,
     register_model,
+    registry,
 )
 from keras_dlkit.testing import TestCase
 
@@ -66,41 +69,81 @@ def test_register_model_validates(kwargs, argument):
 
 
 class TestEveryRegisteredModel(TestCase):
-    """Build at the smallest config, forward, one training step, `.keras` round trip."""
+    """Every registered model at its smallest config, through the public harness.
 
-    def _check(self, name):
-        entry = get_model_entry(name)
-        model = create_model(name, **entry.test_config)
+    Classifiers and the other functional models go through
+    ``run_model_test`` (forward pass against the shape the builder declares,
+    one training step, `.keras` round trip); trainers (family
+    ``"generative"``) through ``run_trainer_test`` (one ``fit()`` step that
+    moves every weight and every inner optimizer, `.keras` round trip,
+    generation).
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.temp_dirs = []
+
+    def get_temp_dir(self):
+        path = super().get_temp_dir()
+        self.temp_dirs.append(path)
+        return path
+
+    def check_model(self, entry):
+        model = create_model(entry.name, **entry.test_config)
         rng = np.random.default_rng(0)
         x = rng.uniform(size=(2, *entry.test_input_shape)).astype("float32")
-        self.run_model_test(model, x)
+        self.run_model_test(
+            model, x, expected_output_shape=_expected_output_shape(entry, model)
+        )
+
+    def check_trainer(self, entry):
+        trainer = create_model(entry.name, **entry.test_config)
+        self.assertIsInstance(trainer, keras.Model)
+        x, y = _trainer_data(entry, trainer)
+        self.run_trainer_test(
+            trainer,
+            x,
+            y,
+            expected_generation_shape=(2, *entry.test_input_shape),
+        )
 
 
-# Networks a generative trainer holds, by kind of trainer.
-_NETWORK_SETS = (
-    ("generator", "discriminator"),
-    ("encoder", "decoder"),
-    ("generator_g", "generator_f", "discriminator_x", "discriminator_y"),
-)
+def _expected_output_shape(entry, model):
+    """The builder's declared output shape(s), with the test's batch of 2.
+
+    The declared shape is held to the entry too: a classifier (one output of
+    rank 2) ends in ``num_classes``; a dense prediction (one output of the
+    input's rank) keeps the input's spatial size.
+    """
+    declared = model.output_shape
+    outputs = declared if isinstance(declared, list) else [declared]
+    batched = [(2, *shape[1:]) for shape in outputs]
+    num_classes = entry.test_config.get("num_classes")
+    if len(batched) == 1 and num_classes is not None:
+        shape = batched[0]
+        if len(shape) == 2:
+            assert shape == (2, num_classes), (
+                f"{entry.name}: declared output {declared}, expected "
+                f"(None, {num_classes})"
+            )
+        elif len(shape) == len(entry.test_input_shape) + 1:
+            assert shape[1:-1] == tuple(entry.test_input_shape[:-1]), (
+                f"{entry.name}: declared output {declared} does not keep the "
+                f"input's spatial size {entry.test_input_shape[:-1]}"
+            )
+    return batched if isinstance(declared, list) else batched[0]
 
 
-def _check_generative(name):
-    """A generative name builds a ready trainer: networks held, ``compile()`` bare."""
-    entry = get_model_entry(name)
-    trainer = create_model(name, **entry.test_config)
-    assert isinstance(trainer, keras.Model)
-    held = [
-        names
-        for names in _NETWORK_SETS
-        if all(isinstance(getattr(trainer, n, None), keras.Model) for n in names)
-    ]
-    assert held, f"{name}: the trainer holds none of {_NETWORK_SETS}"
-    trainer.compile()
-    assert trainer.compiled
-    assert trainer.optimizer is not None
-    for network in held[0]:
-        model = getattr(trainer, network)
-        assert model.count_params() > 0
+def _trainer_data(entry, trainer):
+    """``(x, y)`` for one ``fit()`` step of a registry trainer: 4 samples."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(4, *entry.test_input_shape)).astype("float32")
+    if hasattr(trainer, "generator_g"):  # CycleGAN: two unpaired domains.
+        other = rng.uniform(size=images.shape).astype("float32")
+        return (images, other), None
+    if hasattr(trainer, "num_classes"):  # Conditional GAN: images and labels.
+        return images, rng.integers(0, trainer.num_classes, size=4)
+    return images, None
 
 
 # Deeper variants of a builder at the same thumbnail test configuration run
@@ -108,7 +151,10 @@ def _check_generative(name):
 # ResNet-50 with more blocks; EfficientNet-B1..B7 are B0 with other
 # coefficients, overridden by the thumbnail). Building them costs minutes on
 # JAX, which compiles per weight shape, so they run in the `large` set (once,
-# on TensorFlow, in CI); their siblings run on every backend.
+# on TensorFlow, in CI); their siblings run on every backend. A builder says
+# so with `register_model(..., large=True)` (`ModelEntry.large`); this set is
+# the fallback until every one of these builders does, and the union of the
+# two decides.
 _SIBLING_COVERED = {
     "resnet101",
     "resnet152",
@@ -124,21 +170,53 @@ _SIBLING_COVERED = {
 }
 
 
+def _is_large(name):
+    return get_model_entry(name).large or name in _SIBLING_COVERED
+
+
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=pytest.mark.large) if n in _SIBLING_COVERED else n
+        pytest.param(n, marks=pytest.mark.large) if _is_large(n) else n
         for n in list_models()
     ],
 )
 def test_registered_model(name):
-    if get_model_entry(name).family == "generative":
-        # Trainers: their own tests run fit() on every backend.
-        _check_generative(name)
-        return
+    entry = get_model_entry(name)
     case = TestEveryRegisteredModel()
     case.setUp()
     try:
-        case._check(name)
+        if entry.family == "generative":
+            case.check_trainer(entry)
+        else:
+            case.check_model(entry)
     finally:
         case.tearDown()
+        case.doCleanups()
+    assert case.temp_dirs, f"{name}: the .keras round trip did not run"
+    left = [path for path in case.temp_dirs if os.path.exists(path)]
+    assert not left, f"{name}: temporary directories left behind: {left}"
+
+
+def test_large_flag_is_read_from_the_entry(monkeypatch):
+    # Register into a copy of the registry, restored after the test.
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    @register_model(
+        "zz_doc_large_dense",
+        family="fundamentals",
+        test_config={},
+        test_input_shape=(3,),
+        large=True,
+    )
+    def zz_doc_large_dense():
+        inputs = keras.Input((3,))
+        return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+    assert get_model_entry("zz_doc_large_dense").large is True
+    assert _is_large("zz_doc_large_dense")
+    assert get_model_entry("mlp").large is False
+    assert not _is_large("mlp")
+    assert _is_large("resnet101")  # the fallback set, until the builder says so
+    with pytest.raises(ValueError, match="`large` must be True or False"):
+        register_model("x", family="f", test_config={}, test_input_shape=(1,), large=1)

@@ -7,16 +7,30 @@ for exactly that reason.
 
 import ast
 import doctest
+import importlib
 import pathlib
 
 import keras
 import numpy as np
+import pytest
 from keras import ops
 
 import keras_dlkit.testing.test_case as test_case_module
+import keras_dlkit.testing.trainer_checks as trainer_checks_module
 from keras_dlkit.testing import TestCase
+from keras_dlkit.training import GAN, Autoencoder
 
 PACKAGE = "dlkit_tests"
+
+HARNESS_MODULES = (
+    "_base",
+    "layer_checks",
+    "precision_checks",
+    "saving_checks",
+    "model_checks",
+    "trainer_checks",
+    "test_case",
+)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -110,6 +124,189 @@ class DeadWeightDense(ScaledDense):
     def build(self, input_shape):
         super().build(input_shape)
         self.unused = self.add_weight(name="unused", shape=(self.units,))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LateWeightDense(keras.layers.Layer):
+    """Broken: ``build`` does not build the sublayer, whose weights ``call`` makes.
+
+    (Keras itself refuses ``add_weight`` in ``call`` once a layer is built;
+    an unbuilt sublayer is how weights still appear at call time.)
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.proj = keras.layers.Dense(units, dtype=self.dtype_policy, name="proj")
+
+    def build(self, input_shape):
+        pass  # Should be: self.proj.build(input_shape)
+
+    def call(self, x):
+        return self.proj(x)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class NeverBuiltDense(ScaledDense):
+    """Broken: replaces Keras's wrapped ``build``, so ``built`` is never set."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.build = self._create_weights
+
+    def _create_weights(self, input_shape):
+        ScaledDense.build(self, input_shape)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SpecShapeDense(ScaledDense):
+    """Broken: its symbolic output spec has one unit too many."""
+
+    compute_output_shape = keras.layers.Layer.compute_output_shape
+
+    def compute_output_spec(self, x):
+        return keras.KerasTensor(
+            (*x.shape[:-1], self.units + 1), dtype=self.compute_dtype
+        )
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SpecDtypeDense(ScaledDense):
+    """Broken: its symbolic output spec claims float16."""
+
+    compute_output_shape = keras.layers.Layer.compute_output_shape
+
+    def compute_output_spec(self, x):
+        return keras.KerasTensor((*x.shape[:-1], self.units), dtype="float16")
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ComputeDtypeWeightDense(ScaledDense):
+    """Broken under mixed precision: forces its weights to the compute dtype."""
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_shape[-1], self.units), dtype=self.compute_dtype
+        )
+        self.bias = self.add_weight(
+            name="bias",
+            shape=(self.units,),
+            initializer="zeros",
+            dtype=self.compute_dtype,
+        )
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class OverflowingSquare(keras.layers.Layer):
+    """Broken under float16: squares a large value in the compute dtype."""
+
+    def call(self, x):
+        return ops.square(x * 1000.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DtypeSwallowingDense(ScaledDense):
+    """Broken: keeps ``dtype`` from ``super().__init__``."""
+
+    def __init__(self, units, **kwargs):
+        kwargs.pop("dtype", None)
+        super().__init__(units, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Float32SublayerDense(keras.layers.Layer):
+    """Broken: its sublayer is not given ``dtype=self.dtype_policy``."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.proj = keras.layers.Dense(units, name="proj")
+
+    def build(self, input_shape):
+        self.proj.build(input_shape)
+
+    def call(self, x):
+        return self.proj(x)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class HalvingConfigDense(ScaledDense):
+    """Broken: stores ``scale`` in its config as half the argument."""
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale / 2}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DriftingConfigDense(ScaledDense):
+    """Broken: doubles ``scale`` in ``__init__``, so each round trip doubles it."""
+
+    def __init__(self, units, scale=1.0, **kwargs):
+        super().__init__(units, scale=scale * 2, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BiasNotLoadedDense(ScaledDense):
+    """Broken: ``load_own_variables`` restores the kernel but not the bias."""
+
+    def load_own_variables(self, store):
+        self.kernel.assign(store["0"])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class NaNDense(ScaledDense):
+    """Broken: every output is NaN."""
+
+    def call(self, x):
+        return super().call(x) * ops.cast(float("nan"), self.compute_dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ForgottenOptimizerAutoencoder(Autoencoder):
+    """Broken: compile() makes a second optimizer that no step applies."""
+
+    def compile(self, **kwargs):
+        super().compile(**kwargs)
+        self.decoder_optimizer = keras.optimizers.Adam()
+        self.decoder_optimizer.build(self.decoder.trainable_variables)
+
+
+def _autoencoder(dead_code=False):
+    layers = [keras.Input((4,)), keras.layers.Dense(2, name="code")]
+    if dead_code:
+        # Codes clipped to 0: nothing before or right after gets a gradient.
+        layers.append(keras.layers.ReLU(max_value=0.0, name="dead"))
+    encoder = keras.Sequential(layers, name="encoder")
+    decoder = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(4, name="pixels")], name="decoder"
+    )
+    return encoder, decoder
+
+
+def _gan():
+    generator = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(3, name="g_dense")], name="generator"
+    )
+    discriminator = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, name="d_dense")],
+        name="discriminator",
+    )
+    return GAN(generator, discriminator, seed=0)
 
 
 class UnregisteredDense(ScaledDense):
@@ -302,6 +499,234 @@ class HarnessTest(TestCase):
             self.run_layer_test(ScaledDense, {"unitz": 3}, input_shape=(2, 4))
         self.assertIn("unitz", str(context.exception))
 
+    # ---------------------------------------------- every branch, proven to fire
+
+    def _layer_failure(self, layer_cls, init_kwargs, **kwargs):
+        """The failure message of run_layer_test on (2, 4) inputs."""
+        options = {
+            "input_shape": (2, 4),
+            "run_training_check": False,
+            "run_precision_check": False,
+            "run_saving_check": False,
+        }
+        options.update(kwargs)
+        with self.assertRaises(AssertionError) as context:
+            self.run_layer_test(layer_cls, init_kwargs, **options)
+        return str(context.exception)
+
+    def test_weight_created_in_call_fails(self):
+        message = self._layer_failure(LateWeightDense, {"units": 3})
+        self.assertIn(
+            "LateWeightDense has 0 weight(s) after build() but 2 after the first "
+            "call: create every weight (and build every sublayer) in build().",
+            message,
+        )
+
+    def test_build_that_does_not_set_built_fails(self):
+        message = self._layer_failure(NeverBuiltDense, {"units": 3})
+        self.assertIn(
+            "NeverBuiltDense.build() did not mark the layer as built", message
+        )
+
+    def test_symbolic_and_eager_shapes_disagreeing_fail(self):
+        message = self._layer_failure(SpecShapeDense, {"units": 3})
+        self.assertIn(
+            "SpecShapeDense: the symbolic and the eager call disagree on the shape "
+            "of output 0: (2, 4) and (2, 3).",
+            message,
+        )
+
+    def test_symbolic_and_eager_dtypes_disagreeing_fail(self):
+        message = self._layer_failure(SpecDtypeDense, {"units": 3})
+        self.assertIn(
+            "SpecDtypeDense: the symbolic and the eager call disagree on the dtype "
+            "of output 0: 'float16' and 'float32'.",
+            message,
+        )
+
+    def test_wrong_variable_dtype_fails_precision_test(self):
+        with self.assertRaises(AssertionError) as context:
+            self.run_precision_test(
+                ComputeDtypeWeightDense,
+                {"units": 3},
+                input_shape=(2, 4),
+                policies=("mixed_float16",),
+            )
+        message = str(context.exception)
+        self.assertIn("variable dtype must be 'float32'", message)
+        self.assertIn("kernel (float16)", message)
+        self.assertIn("bias (float16)", message)
+
+    def test_overflow_under_float16_fails_precision_test(self):
+        # Finite in float32 and bfloat16 (float32's range) ...
+        self.run_precision_test(
+            OverflowingSquare, {}, input_shape=(2, 4), policies=("mixed_bfloat16",)
+        )
+        # ... but 1e6 and more is inf in float16.
+        with self.assertRaises(AssertionError) as context:
+            self.run_precision_test(
+                OverflowingSquare, {}, input_shape=(2, 4), policies=("mixed_float16",)
+            )
+        self.assertIn(
+            "OverflowingSquare under dtype policy 'mixed_float16': output 0 holds "
+            "inf or nan",
+            str(context.exception),
+        )
+
+    def test_dtype_not_passed_to_super_fails_precision_test(self):
+        with self.assertRaises(AssertionError) as context:
+            self.run_precision_test(DtypeSwallowingDense, {"units": 3}, (2, 4))
+        self.assertIn(
+            "the layer's dtype policy is 'float32'; pass **kwargs (with `dtype`) "
+            "on to super().__init__()",
+            str(context.exception),
+        )
+
+    def test_dtype_not_passed_to_a_sublayer_fails_precision_test(self):
+        with self.assertRaises(AssertionError) as context:
+            self.run_precision_test(
+                Float32SublayerDense,
+                {"units": 3},
+                input_shape=(2, 4),
+                policies=("mixed_float16",),
+            )
+        message = str(context.exception)
+        self.assertIn(
+            "has dtype 'float32', expected the compute dtype 'float16'", message
+        )
+        self.assertIn(
+            "Sublayer(s) with another dtype policy: Dense 'proj' (float32)", message
+        )
+
+    def test_config_value_stored_differently_fails(self):
+        message = self._layer_failure(HalvingConfigDense, {"units": 3, "scale": 2.0})
+        self.assertIn(
+            "HalvingConfigDense.get_config() stores scale=1.0, but the layer was "
+            "constructed with scale=2.0.",
+            message,
+        )
+
+    def test_config_changing_across_from_config_fails(self):
+        # `scale` is not passed, so the stored-value check has nothing to
+        # compare; the round trip still shows the config drifting.
+        message = self._layer_failure(DriftingConfigDense, {"units": 3})
+        self.assertIn(
+            "DriftingConfigDense.from_config(get_config()) gives a different config "
+            "(scale: 2.0 -> 4.0).",
+            message,
+        )
+
+    def test_weight_not_restored_after_loading_fails(self):
+        # The bias starts at zeros: only the randomized weights expose it.
+        with self.assertRaises(AssertionError) as context:
+            self.run_saving_test(BiasNotLoadedDense(3), _data(2, 4))
+        self.assertIn(
+            "gives different outputs after the .keras round trip",
+            str(context.exception),
+        )
+        # Without the randomization a fresh layer passes: the reason for it.
+        self.run_saving_test(
+            BiasNotLoadedDense(3), _data(2, 4), randomize_weights=False
+        )
+
+    def test_weight_not_restored_fails_layer_test(self):
+        with self.assertRaises(AssertionError) as context:
+            self.run_layer_test(
+                BiasNotLoadedDense,
+                {"units": 3},
+                input_shape=(2, 4),
+                run_training_check=False,
+                run_precision_check=False,
+            )
+        self.assertIn(
+            "gives different outputs after the .keras round trip",
+            str(context.exception),
+        )
+
+    def test_randomized_weights_change_every_float_weight(self):
+        layer = keras.layers.BatchNormalization()
+        layer.build((2, 4))
+        before = [ops.convert_to_numpy(w) for w in layer.weights]
+        self._randomize_weights(layer)
+        for weight, old in zip(layer.weights, before, strict=True):
+            new = ops.convert_to_numpy(weight)
+            self.assertFalse(np.any(new == old), weight.path)
+        # Non-negative weights (the moving variance) stay non-negative.
+        self.assertTrue(np.all(ops.convert_to_numpy(layer.moving_variance) > 0))
+
+    def test_randomized_weights_refresh_cached_state(self):
+        # Normalization caches mean and variance computed from its adapted
+        # weights; the perturbed weights must reach them, as after loading.
+        inputs = keras.Input((3,))
+        norm = keras.layers.Normalization(axis=-1, name="norm")
+        norm.adapt(_data(8, 3))
+        model = keras.Model(inputs, norm(inputs))
+        self.run_saving_test(model, _data(2, 3))
+
+    def test_nan_output_fails_from_config_comparison(self):
+        message = self._layer_failure(NaNDense, {"units": 3})
+        self.assertIn("NaNDense (eager call): output 0 holds 6 NaN or inf", message)
+
+    def test_nan_output_fails_saving_test(self):
+        with self.assertRaises(AssertionError) as context:
+            self.run_saving_test(NaNDense(3), _data(2, 4))
+        self.assertIn(
+            "before saving: output 0 holds 6 NaN or inf", str(context.exception)
+        )
+
+    # -------------------------------------------------------------- trainers
+
+    def test_trainer_test_passes_on_a_gan_and_returns_the_loaded_trainer(self):
+        gan = _gan()
+        loaded = self.run_trainer_test(
+            gan, _data(4, 3), expected_generation_shape=(2, 3)
+        )
+        self.assertIsInstance(loaded, GAN)
+        # Both inner optimizers advanced (and were restored).
+        self.assertEqual(int(gan.generator_optimizer.iterations), 1)
+        self.assertEqual(int(gan.discriminator_optimizer.iterations), 1)
+        self.assertEqual(int(loaded.generator_optimizer.iterations), 1)
+
+    def test_trainer_test_finds_every_inner_optimizer(self):
+        gan = _gan()
+        gan.compile()
+        labels = [label for label, _ in trainer_checks_module._optimizers(gan)]
+        self.assertEqual(
+            labels,
+            ["discriminator_optimizer", "generator_optimizer", "optimizer"],
+        )
+
+    def test_optimizer_that_does_not_advance_fails_trainer_test(self):
+        trainer = ForgottenOptimizerAutoencoder(*_autoencoder())
+        with self.assertRaises(AssertionError) as context:
+            self.run_trainer_test(trainer, _data(4, 4), run_saving_check=False)
+        self.assertIn(
+            "did not advance the iterations of optimizer(s) decoder_optimizer "
+            "(Adam, iterations 0)",
+            str(context.exception),
+        )
+
+    def test_weight_that_does_not_train_fails_trainer_test(self):
+        trainer = Autoencoder(*_autoencoder(dead_code=True))
+        with self.assertRaises(AssertionError) as context:
+            self.run_trainer_test(trainer, _data(4, 4), run_saving_check=False)
+        message = str(context.exception)
+        self.assertIn("did not change the trainable weight(s)", message)
+        self.assertIn("code/kernel", message)
+
+    def test_wrong_generation_shape_fails_trainer_test(self):
+        trainer = Autoencoder(*_autoencoder())
+        with self.assertRaises(AssertionError) as context:
+            self.run_trainer_test(
+                trainer,
+                _data(4, 4),
+                expected_generation_shape=(2, 5),
+                run_saving_check=False,
+            )
+        self.assertIn(
+            "generates samples of shape (2, 4), expected (2, 5)", str(context.exception)
+        )
+
     # ---------------------------------------------------------------- models
 
     def test_model_test_passes_and_returns_loaded_model(self):
@@ -352,12 +777,24 @@ class HarnessTest(TestCase):
             self.assertDTypeEqual(ops.ones((2,)), "float16")
 
 
-def test_docstring_examples_run():
+@pytest.mark.parametrize("module", HARNESS_MODULES)
+def test_docstring_examples_run(module):
     results = doctest.testmod(
-        test_case_module, optionflags=doctest.ELLIPSIS, verbose=False
+        importlib.import_module(f"keras_dlkit.testing.{module}"),
+        optionflags=doctest.ELLIPSIS,
+        verbose=False,
     )
     assert results.attempted > 0
     assert results.failed == 0
+
+
+def test_test_case_composes_every_check():
+    for module in HARNESS_MODULES[1:-1]:
+        mixin = importlib.import_module(f"keras_dlkit.testing.{module}")
+        for name in mixin.__all__:
+            symbol = getattr(mixin, name)
+            if isinstance(symbol, type):
+                assert issubclass(TestCase, symbol), name
 
 
 def test_harness_imports_no_backend_framework():

@@ -1,9 +1,12 @@
-"""The checks behind ``TestCase``'s ``run_*`` methods, as a mixin."""
+"""What every check of the harness shares: assertions, inputs, stages, a training step."""
 
 from __future__ import annotations
 
-import copy
+import contextlib
+import shutil
+import tempfile
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -13,15 +16,13 @@ from keras import ops
 from keras_dlkit.testing._tensors import (
     _SEED,
     _all_layers,
+    _comparable,
     _describe,
     _dtype_of,
     _flatten_shapes,
-    _init_argument_names,
     _is_float_dtype,
-    _is_plain_value,
     _is_shape,
     _map_shapes,
-    _normalize_config,
     _random_array,
     _shape_of,
     _shapes_match,
@@ -29,8 +30,167 @@ from keras_dlkit.testing._tensors import (
 )
 
 
-class LayerChecks:
-    """Private checks; mixed into :class:`keras_dlkit.testing.TestCase`."""
+class HarnessBase:
+    """Assertions and helpers shared by the check mixins of ``TestCase``.
+
+    Private: mixed into :class:`keras_dlkit.testing.TestCase`, whose
+    ``unittest.TestCase`` base provides ``fail`` and ``addCleanup``.
+    """
+
+    def get_temp_dir(self) -> str:
+        """Return a fresh temporary directory, removed when the test ends.
+
+        Returns:
+            The directory's path.
+
+        Example:
+
+        >>> from keras_dlkit.testing import TestCase
+        >>> import os
+        >>> case = TestCase()
+        >>> os.path.isdir(case.get_temp_dir())
+        True
+        """
+        path = tempfile.mkdtemp(prefix="keras_dlkit_test_")
+        self.addCleanup(shutil.rmtree, path, ignore_errors=True)
+        return path
+
+    def _check_finite(self, values: Any, where: str) -> None:
+        """Fail when a float tensor in ``values`` holds NaN or inf.
+
+        ``assertAllClose`` counts NaN as equal to NaN, so a comparison of two
+        NaN outputs proves nothing: the comparisons call this first.
+        """
+        for index, item in enumerate(keras.tree.flatten(values)):
+            array = _comparable(item)
+            if _is_float_dtype(_dtype_of(array)) and not np.all(np.isfinite(array)):
+                bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+                self.fail(
+                    f"{where}: output {index} holds {bad} NaN or inf value(s) of "
+                    f"{np.size(array)}, so comparing it proves nothing; the outputs "
+                    "must be finite."
+                )
+
+    @contextlib.contextmanager
+    def _stage(self, description: str) -> Iterator[None]:
+        """Turn an exception raised in ``description`` into a test failure."""
+        try:
+            yield
+        except self.failureException:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported as a failure
+            self.fail(f"{description} raised {type(error).__name__}: {error}")
+
+    # ------------------------------------------------------------ assertions
+
+    def assertAllClose(
+        self,
+        x: Any,
+        y: Any,
+        atol: float = 1e-6,
+        rtol: float = 1e-6,
+        msg: str | None = None,
+    ) -> None:
+        """Assert that two tensors (or nested structures of them) are close.
+
+        Tensors of any backend, ``keras.Variable`` objects, NumPy arrays and
+        Python numbers are accepted; they are converted with
+        ``keras.ops.convert_to_numpy``. Shapes must match exactly.
+
+        Args:
+            x: The actual value.
+            y: The expected value.
+            atol: Absolute tolerance.
+            rtol: Relative tolerance.
+            msg: Extra text for the failure message.
+
+        Example:
+
+        >>> from keras_dlkit.testing import TestCase
+        >>> import keras
+        >>> case = TestCase()
+        >>> case.assertAllClose(keras.ops.ones((2,)), [1.0, 1.0])
+        >>> case.assertAllClose([1.0], [1.1])
+        Traceback (most recent call last):
+        ...
+        AssertionError: ...
+        """
+        flat_x = keras.tree.flatten(x)
+        flat_y = keras.tree.flatten(y)
+        if len(flat_x) != len(flat_y):
+            x_arr, y_arr = _to_numpy(x), _to_numpy(y)
+            flat_x, flat_y = [x_arr], [y_arr]
+        for index, (a, b) in enumerate(zip(flat_x, flat_y, strict=True)):
+            a_np, b_np = _comparable(a), _comparable(b)
+            where = f" (item {index})" if len(flat_x) > 1 else ""
+            if a_np.shape != b_np.shape:
+                self.fail(
+                    (msg + ": " if msg else "")
+                    + f"shapes differ{where}: {a_np.shape} != {b_np.shape}"
+                )
+            try:
+                np.testing.assert_allclose(
+                    a_np, b_np, atol=atol, rtol=rtol, equal_nan=True
+                )
+            except AssertionError as error:
+                self.fail((msg + ": " if msg else "") + f"values differ{where}.{error}")
+
+    def assertDTypeEqual(self, x: Any, dtype: Any, msg: str | None = None) -> None:
+        """Assert that ``x`` (a tensor, array, variable or number) has ``dtype``.
+
+        Both sides are standardized with ``keras.backend.standardize_dtype``,
+        so ``"float32"``, ``np.float32`` and a backend dtype compare equal.
+
+        Args:
+            x: A tensor, ``keras.Variable``, NumPy array or Python number.
+            dtype: The expected dtype.
+            msg: Extra text for the failure message.
+
+        Example:
+
+        >>> from keras_dlkit.testing import TestCase
+        >>> import keras
+        >>> case = TestCase()
+        >>> case.assertDTypeEqual(keras.ops.ones((2,), dtype="float16"), "float16")
+        """
+        actual = _dtype_of(x)
+        expected = keras.backend.standardize_dtype(dtype)
+        if actual != expected:
+            self.fail(
+                (msg + ": " if msg else "")
+                + f"dtype is {actual!r}, expected {expected!r}"
+            )
+
+    def assertNoLambdaLayers(self, layer: keras.layers.Layer) -> None:
+        """Assert that no ``keras.layers.Lambda`` is tracked anywhere in ``layer``.
+
+        A ``Lambda`` layer refuses to load from a ``.keras`` file with
+        ``safe_mode=True``; write a small registered layer instead.
+
+        Args:
+            layer: A layer or model; its sublayers are searched at any depth.
+
+        Example:
+
+        >>> from keras_dlkit.testing import TestCase
+        >>> import keras
+        >>> case = TestCase()
+        >>> case.assertNoLambdaLayers(keras.layers.Dense(2))
+        >>> case.assertNoLambdaLayers(keras.layers.Lambda(lambda x: x))
+        Traceback (most recent call last):
+        ...
+        AssertionError: ...Lambda...
+        """
+        lambdas = [
+            sub for sub in _all_layers(layer) if isinstance(sub, keras.layers.Lambda)
+        ]
+        if lambdas:
+            names = ", ".join(_describe(sub) for sub in lambdas)
+            self.fail(
+                f"{_describe(layer)} contains Lambda layer(s): {names}. A Lambda "
+                "layer refuses to load with safe_mode=True; replace it with a "
+                "small registered layer subclass."
+            )
 
     def _construct(self, layer_cls: type, kwargs: dict[str, Any]):
         with self._stage(f"{layer_cls.__name__}(**{kwargs!r})"):
@@ -116,134 +276,6 @@ class LayerChecks:
                         f"{where}: output {index} has dtype {_dtype_of(item)!r}, "
                         f"expected {expected!r}."
                     )
-
-    def _check_same_specs(self, symbolic, eager, where):
-        if len(symbolic) != len(eager):
-            self.fail(
-                f"{where} return different numbers of outputs: {len(symbolic)} "
-                f"and {len(eager)}."
-            )
-        for index, (s, e) in enumerate(zip(symbolic, eager, strict=True)):
-            if not _shapes_match(_shape_of(s), _shape_of(e)):
-                self.fail(
-                    f"{where} disagree on the shape of output {index}: "
-                    f"{_shape_of(s)} and {_shape_of(e)}."
-                )
-            if _dtype_of(s) != _dtype_of(e):
-                self.fail(
-                    f"{where} disagree on the dtype of output {index}: "
-                    f"{_dtype_of(s)!r} and {_dtype_of(e)!r}."
-                )
-
-    def _check_compute_dtype(self, flat_outputs, compute_dtype, where):
-        for index, item in enumerate(flat_outputs):
-            dtype = _dtype_of(item)
-            if _is_float_dtype(dtype) and dtype != compute_dtype:
-                self.fail(
-                    f"{where}: output {index} has dtype {dtype!r}, expected the "
-                    f"compute dtype {compute_dtype!r}. A float32 constant or "
-                    "float32 noise in call() promotes the output: create them "
-                    "with dtype=self.compute_dtype, and pass "
-                    "dtype=self.dtype_policy to every sublayer."
-                )
-
-    def _check_weight_counts(self, layer, when, trainable, non_trainable):
-        name = type(layer).__name__
-        if trainable is not None and len(layer.trainable_weights) != trainable:
-            self.fail(
-                f"{name} has {len(layer.trainable_weights)} trainable weight(s) "
-                f"{when}, expected {trainable}."
-            )
-        if non_trainable is not None and (
-            len(layer.non_trainable_weights) != non_trainable
-        ):
-            self.fail(
-                f"{name} has {len(layer.non_trainable_weights)} non-trainable "
-                f"weight(s) {when}, expected {non_trainable}."
-            )
-
-    def _check_config(self, layer, layer_cls, init_kwargs, config_exempt):
-        cls_name = layer_cls.__name__
-        with self._stage(f"{cls_name}.get_config()"):
-            config = layer.get_config()
-        if not isinstance(config, dict):
-            self.fail(f"{cls_name}.get_config() returned {type(config).__name__}.")
-        missing = [
-            name
-            for name in _init_argument_names(layer_cls)
-            if name not in config and name not in config_exempt
-        ]
-        if missing:
-            self.fail(
-                f"{cls_name}.get_config() is missing constructor argument(s) "
-                f"{missing}: every argument of __init__ must be in get_config() "
-                "so that from_config() rebuilds the same layer (list deliberate "
-                "exceptions in `config_exempt`)."
-            )
-        for name, value in init_kwargs.items():
-            if name in config_exempt or name not in config:
-                continue
-            stored = config[name]
-            if _is_plain_value(value) and _is_plain_value(stored):
-                if _normalize_config(value) != _normalize_config(stored):
-                    self.fail(
-                        f"{cls_name}.get_config() stores {name}={stored!r}, but "
-                        f"the layer was constructed with {name}={value!r}."
-                    )
-
-    def _check_from_config(self, layer, layer_cls, input_data, outputs):
-        cls_name = layer_cls.__name__
-        config = layer.get_config()
-        with self._stage(f"{cls_name}.from_config(layer.get_config())"):
-            clone = layer_cls.from_config(copy.deepcopy(config))
-        with self._stage(f"{cls_name}.from_config(...).get_config()"):
-            clone_config = clone.get_config()
-        original, revived = _normalize_config(config), _normalize_config(clone_config)
-        if original != revived:
-            keys = sorted(
-                key
-                for key in set(original) | set(revived)
-                if original.get(key, "<missing>") != revived.get(key, "<missing>")
-            )
-            details = ", ".join(
-                f"{key}: {original.get(key, '<missing>')!r} -> "
-                f"{revived.get(key, '<missing>')!r}"
-                for key in keys
-            )
-            self.fail(
-                f"{cls_name}.from_config(get_config()) gives a different config "
-                f"({details})."
-            )
-        with self._stage(f"Calling {cls_name}.from_config(get_config())"):
-            clone(input_data)
-        with self._stage(
-            f"Copying the weights into {cls_name}.from_config(get_config())"
-        ):
-            clone.set_weights(layer.get_weights())
-        with self._stage(f"Calling {cls_name}.from_config(get_config())"):
-            clone_outputs = clone(input_data)
-        self.assertAllClose(
-            clone_outputs,
-            outputs,
-            msg=(
-                f"{cls_name}.from_config(get_config()) with the same weights gives "
-                "different outputs: some constructor argument is not stored in "
-                "get_config() or not restored by from_config()"
-            ),
-        )
-
-    def _check_training(
-        self, layer_cls, init_kwargs, input_shape, input_dtypes, input_data
-    ):
-        layer = self._construct(layer_cls, init_kwargs)
-        model = self._wrap_in_model(layer, input_shape, input_dtypes)
-        with self._stage(f"Calling the model around {layer_cls.__name__}"):
-            outputs = model(input_data)
-        if not all(
-            _is_float_dtype(_dtype_of(item)) for item in keras.tree.flatten(outputs)
-        ):
-            return  # Integer outputs: nothing to differentiate.
-        self._fit_one_step(model, input_data, outputs, "mse", None, layer_cls.__name__)
 
     def _fit_one_step(self, model, input_data, outputs, loss, target, name):
         x = keras.tree.map_structure(_to_numpy, input_data)
