@@ -122,7 +122,6 @@ def register_model(
     return decorator
 
 
-
 @keras_dlkit_export("keras_dlkit.models.list_models")
 def list_models(pattern: str = "*", family: str | None = None) -> list[str]:
     """Names of registered models matching an fnmatch ``pattern``, sorted.

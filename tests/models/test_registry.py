@@ -152,26 +152,11 @@ def _trainer_data(entry, trainer):
 # coefficients, overridden by the thumbnail). Building them costs minutes on
 # JAX, which compiles per weight shape, so they run in the `large` set (once,
 # on TensorFlow, in CI); their siblings run on every backend. A builder says
-# so with `register_model(..., large=True)` (`ModelEntry.large`); this set is
-# the fallback until every one of these builders does, and the union of the
-# two decides.
-_SIBLING_COVERED = {
-    "resnet101",
-    "resnet152",
-    "resnet101v2",
-    "resnet152v2",
-    *(f"efficientnet_b{i}" for i in range(1, 8)),
-    "vgg13",
-    "vgg16",
-    "vgg19",
-    "vgg13_bn",
-    "vgg16_bn",
-    "vgg19_bn",
-}
+# so with `register_model(..., large=True)` (`ModelEntry.large`).
 
 
 def _is_large(name):
-    return get_model_entry(name).large or name in _SIBLING_COVERED
+    return get_model_entry(name).large
 
 
 @pytest.mark.parametrize(
@@ -217,6 +202,9 @@ def test_large_flag_is_read_from_the_entry(monkeypatch):
     assert _is_large("zz_doc_large_dense")
     assert get_model_entry("mlp").large is False
     assert not _is_large("mlp")
-    assert _is_large("resnet101")  # the fallback set, until the builder says so
+    # The full-size variants a smaller sibling covers say so in their entry.
+    for name in ("resnet101", "resnet152v2", "vgg19_bn", "efficientnet_b7"):
+        assert get_model_entry(name).large
+    assert not get_model_entry("resnet18").large
     with pytest.raises(ValueError, match="`large` must be True or False"):
         register_model("x", family="f", test_config={}, test_input_shape=(1,), large=1)

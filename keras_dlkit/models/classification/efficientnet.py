@@ -139,6 +139,7 @@ def efficientnet_b0(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b1")
 def efficientnet_b1(
@@ -211,6 +212,7 @@ def efficientnet_b1(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b2")
 def efficientnet_b2(
@@ -283,6 +285,7 @@ def efficientnet_b2(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b3")
 def efficientnet_b3(
@@ -355,6 +358,7 @@ def efficientnet_b3(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b4")
 def efficientnet_b4(
@@ -427,6 +431,7 @@ def efficientnet_b4(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b5")
 def efficientnet_b5(
@@ -499,6 +504,7 @@ def efficientnet_b5(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b6")
 def efficientnet_b6(
@@ -571,6 +577,7 @@ def efficientnet_b6(
     family="cnn",
     test_config=TEST_CONFIG,
     test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.efficientnet_b7")
 def efficientnet_b7(

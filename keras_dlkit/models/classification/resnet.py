@@ -352,7 +352,11 @@ def resnet50(
 
 
 @register_model(
-    "resnet101", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
+    "resnet101",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(64, 64, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.resnet101")
 def resnet101(
@@ -404,7 +408,11 @@ def resnet101(
 
 
 @register_model(
-    "resnet152", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
+    "resnet152",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(64, 64, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.resnet152")
 def resnet152(
@@ -509,7 +517,11 @@ def resnet50v2(
 
 
 @register_model(
-    "resnet101v2", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
+    "resnet101v2",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(64, 64, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.resnet101v2")
 def resnet101v2(
@@ -562,7 +574,11 @@ def resnet101v2(
 
 
 @register_model(
-    "resnet152v2", family="cnn", test_config=TEST_CONFIG, test_input_shape=(64, 64, 3)
+    "resnet152v2",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(64, 64, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.resnet152v2")
 def resnet152v2(

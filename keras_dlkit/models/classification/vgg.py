@@ -219,7 +219,11 @@ def vgg11(
 
 
 @register_model(
-    "vgg13", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+    "vgg13",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.vgg13")
 def vgg13(
@@ -274,7 +278,11 @@ def vgg13(
 
 
 @register_model(
-    "vgg16", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+    "vgg16",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.vgg16")
 def vgg16(
@@ -332,7 +340,11 @@ def vgg16(
 
 
 @register_model(
-    "vgg19", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+    "vgg19",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.vgg19")
 def vgg19(
@@ -447,7 +459,11 @@ def vgg11_bn(
 
 
 @register_model(
-    "vgg13_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+    "vgg13_bn",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.vgg13_bn")
 def vgg13_bn(
@@ -504,7 +520,11 @@ def vgg13_bn(
 
 
 @register_model(
-    "vgg16_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+    "vgg16_bn",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.vgg16_bn")
 def vgg16_bn(
@@ -561,7 +581,11 @@ def vgg16_bn(
 
 
 @register_model(
-    "vgg19_bn", family="cnn", test_config=TEST_CONFIG, test_input_shape=(32, 32, 3)
+    "vgg19_bn",
+    family="cnn",
+    test_config=TEST_CONFIG,
+    test_input_shape=(32, 32, 3),
+    large=True,
 )
 @keras_dlkit_export("keras_dlkit.models.vgg19_bn")
 def vgg19_bn(
