@@ -1,18 +1,14 @@
 """NumPy references of the residual blocks, written from the papers' equations."""
 
 import numpy as np
-from keras import ops
+from _helpers import to_np64
 
 EPS = 1.001e-5
 
 
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
-
-
 def conv(x, unit, stride, pad):
     """A 2-D convolution (zero padding ``pad`` on every side, then valid)."""
-    weights = [to_np(w) for w in unit.conv.weights]
+    weights = [to_np64(w) for w in unit.conv.weights]
     kernel = weights[0]
     x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     kh, kw = kernel.shape[:2]
@@ -24,7 +20,7 @@ def conv(x, unit, stride, pad):
 
 def bn(x, norm_layer, eps=EPS):
     """Batch norm in inference: moving statistics."""
-    gamma, beta, mean, var = [to_np(w) for w in norm_layer.weights]
+    gamma, beta, mean, var = [to_np64(w) for w in norm_layer.weights]
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
 
 

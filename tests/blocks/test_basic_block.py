@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from _residual_reference import basic, randomize, to_np
+from _helpers import to_np64
+from _residual_reference import basic, randomize
 
 from keras_dlkit.blocks import BasicBlock
 from keras_dlkit.testing import TestCase
@@ -28,7 +29,7 @@ def test_matches_numpy_reference(version, channels, filters, stride, conv_shortc
     )
     block.build(x.shape)
     randomize(block)
-    actual = to_np(block(x, training=False))
+    actual = to_np64(block(x, training=False))
     assert actual.shape == tuple(block.compute_output_shape(x.shape))
     np.testing.assert_allclose(
         actual, basic(block, x.astype(np.float64)), rtol=1e-4, atol=1e-4

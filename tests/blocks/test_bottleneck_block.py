@@ -3,7 +3,8 @@
 import keras
 import numpy as np
 import pytest
-from _residual_reference import bottleneck, randomize, to_np
+from _helpers import to_np64
+from _residual_reference import bottleneck, randomize
 
 from keras_dlkit.blocks import BottleneckBlock
 from keras_dlkit.testing import TestCase
@@ -33,7 +34,7 @@ def test_matches_numpy_reference(version, channels, filters, stride, conv_shortc
     )
     block.build(x.shape)
     randomize(block)
-    actual = to_np(block(x, training=False))
+    actual = to_np64(block(x, training=False))
     assert actual.shape == tuple(block.compute_output_shape(x.shape))
     np.testing.assert_allclose(
         actual, bottleneck(block, x.astype(np.float64)), rtol=1e-4, atol=1e-4
@@ -45,13 +46,13 @@ def test_training_mode_uses_batch_statistics():
     block = BottleneckBlock(2, version=2)
     block.build(x.shape)
     randomize(block)
-    inference = to_np(block(x, training=False))
-    training = to_np(block(x, training=True))
+    inference = to_np64(block(x, training=False))
+    training = to_np64(block(x, training=True))
     assert not np.allclose(inference, training)
     # The pre-activation norm normalizes with the batch's statistics.
-    normalized = to_np(block.preact_norm(x, training=True))
+    normalized = to_np64(block.preact_norm(x, training=True))
     np.testing.assert_allclose(
-        normalized.mean(axis=(0, 1, 2)), to_np(block.preact_norm.beta), atol=1e-4
+        normalized.mean(axis=(0, 1, 2)), to_np64(block.preact_norm.beta), atol=1e-4
     )
 
 
@@ -116,8 +117,8 @@ def test_equals_keras_applications_block(version, channels, stride, conv_shortcu
     assert block.count_params() == reference.count_params()
     x = np.random.default_rng(4).normal(size=(2, 7, 8, channels)).astype("float32")
     np.testing.assert_allclose(
-        to_np(block(x, training=False)),
-        to_np(reference(x, training=False)),
+        to_np64(block(x, training=False)),
+        to_np64(reference(x, training=False)),
         rtol=1e-5,
         atol=1e-5,
     )

@@ -3,15 +3,11 @@
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np64
 
 from keras_dlkit.blocks import CycleGANResidualBlock
 from keras_dlkit.layers import ReflectionPadding2D
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def np_conv_valid(x, kernel, bias=None):
@@ -36,10 +32,10 @@ def np_block(block, x, affine):
 
     def stage(t, conv, norm):
         if affine:
-            (kernel,) = [to_np(w) for w in conv.weights]
-            gamma, beta = [to_np(w) for w in norm.weights]
+            (kernel,) = [to_np64(w) for w in conv.weights]
+            gamma, beta = [to_np64(w) for w in norm.weights]
             return np_instance_norm(np_conv_valid(reflect(t), kernel), gamma, beta)
-        kernel, bias = [to_np(w) for w in conv.weights]
+        kernel, bias = [to_np64(w) for w in conv.weights]
         return np_instance_norm(np_conv_valid(reflect(t), kernel, bias))
 
     h = np.maximum(stage(x, block.conv_1, block.norm_1), 0.0)
@@ -57,7 +53,10 @@ def test_forward_matches_numpy(affine):
             norm.set_weights([rng.normal(1, 0.3, 3), rng.normal(0, 0.3, 3)])
         out = block(x)
     np.testing.assert_allclose(
-        to_np(out), np_block(block, x.astype(np.float64), affine), rtol=1e-4, atol=1e-4
+        to_np64(out),
+        np_block(block, x.astype(np.float64), affine),
+        rtol=1e-4,
+        atol=1e-4,
     )
 
 
@@ -86,7 +85,7 @@ def test_counts_names_and_layers():
 def test_the_two_kernels_start_different():
     block = CycleGANResidualBlock()
     block.build((None, 4, 4, 8))
-    k1, k2 = to_np(block.conv_1.kernel), to_np(block.conv_2.kernel)
+    k1, k2 = to_np64(block.conv_1.kernel), to_np64(block.conv_2.kernel)
     assert not np.array_equal(k1, k2)
     assert abs(k1.std() - 0.02) < 0.005  # N(0, 0.02)
 
@@ -95,10 +94,10 @@ def test_instance_norm_cancels_the_conv_bias():
     # Why affine_norm=True drops the biases: shifting a bias changes nothing.
     x = np.random.default_rng(2).normal(size=(1, 4, 4, 2)).astype("float32")
     block = CycleGANResidualBlock()
-    before = to_np(block(x))
+    before = to_np64(block(x))
     block.conv_1.bias.assign(np.full(2, 0.05, "float32"))
     block.conv_2.bias.assign(np.full(2, -0.03, "float32"))
-    np.testing.assert_allclose(to_np(block(x)), before, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(to_np64(block(x)), before, rtol=1e-4, atol=1e-4)
 
 
 class CycleGANResidualBlockHarnessTest(TestCase):

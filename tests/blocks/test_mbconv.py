@@ -3,13 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.blocks import FusedMBConv, MBConv
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 def correct_pad(size, kernel_size):
@@ -163,8 +160,8 @@ class MBConvTest(TestCase):
         plain.build(x.shape)
         dropped.build(x.shape)
         dropped.set_weights(plain.get_weights())
-        branch = to_np(plain(x, training=True)) - x
-        out = to_np(dropped(x, training=True)) - x
+        branch = to_np64(plain(x, training=True)) - x
+        out = to_np64(dropped(x, training=True)) - x
         is_dropped = np.all(np.abs(out) < 1e-6, axis=(1, 2, 3))
         self.assertTrue(0 < is_dropped.sum() < len(x))
         np.testing.assert_allclose(

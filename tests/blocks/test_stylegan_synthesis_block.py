@@ -3,15 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from _tolerance import assert_close_to_scale
 
 from keras_dlkit.blocks import StyleGANSynthesisBlock
 from keras_dlkit.layers import ModulatedConv2D, NoiseInjection
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 def inputs(seed=0, batch=2, size=4, filters=3, channels=2, num_ws=5, w_dim=4):
@@ -60,22 +57,22 @@ class StyleGANSynthesisBlockTest(TestCase):
     def test_reads_only_its_styles_and_sums_the_skip_image(self):
         x, img, ws = inputs()
         block = StyleGANSynthesisBlock(3, 2, w_index=1, noise_mode="none")
-        x_out, img_out = (to_np(t) for t in block([x, img, ws]))
+        x_out, img_out = (to_np64(t) for t in block([x, img, ws]))
         # ws[:, 0] and ws[:, 4] are not this block's (it uses 1, 2, 3).
         other = ws.copy()
         other[:, [0, 4]] += 5.0
-        x_other, img_other = (to_np(t) for t in block([x, img, other]))
+        x_other, img_other = (to_np64(t) for t in block([x, img, other]))
         np.testing.assert_array_equal(x_out, x_other)
         np.testing.assert_array_equal(img_out, img_other)
         for index, changes_x in ((1, True), (2, True), (3, False)):
             moved = ws.copy()
             moved[:, index] += 1.0
-            x_moved, img_moved = (to_np(t) for t in block([x, img, moved]))
+            x_moved, img_moved = (to_np64(t) for t in block([x, img, moved]))
             self.assertEqual(not np.allclose(x_moved, x_out), changes_x)
             self.assertFalse(np.allclose(img_moved, img_out))
         # img_out = upsample(img) + toRGB(x_out, ws[:, 3]).
-        up = to_np(keras.layers.UpSampling2D(2, interpolation="bilinear")(img))
-        rgb = to_np(block.to_rgb([x_out.astype("float32"), ws[:, 3]]))
+        up = to_np64(keras.layers.UpSampling2D(2, interpolation="bilinear")(img))
+        rgb = to_np64(block.to_rgb([x_out.astype("float32"), ws[:, 3]]))
         np.testing.assert_allclose(img_out, up + rgb, rtol=1e-5, atol=1e-5)
 
     def test_first_block_starts_from_the_constant(self):
@@ -85,7 +82,7 @@ class StyleGANSynthesisBlockTest(TestCase):
         self.assertEqual(tuple(block.const.shape), (4, 4, 3))
         # Same styles for both samples -> the same image (the input is constant).
         same = np.repeat(ws[:1], 2, axis=0)
-        x, img = (to_np(t) for t in block(same))
+        x, img = (to_np64(t) for t in block(same))
         # The same computation for both samples, but a batched kernel may sum
         # them in another order: compared at the scale of the image.
         assert_close_to_scale(img[0], img[1], rel=1e-6)

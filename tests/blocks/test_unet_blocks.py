@@ -3,13 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.blocks import UNetDown, UNetUp
 from keras_dlkit.testing import TestCase
-
-
-def _np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 class UNetBlocksTest(TestCase):
@@ -78,11 +75,11 @@ class UNetBlocksTest(TestCase):
         x = rng.normal(size=(1, 3, 3, 4)).astype("float32")
         skip = rng.normal(size=(1, 9, 9, 2)).astype("float32")
         block = UNetUp(3, padding="valid")
-        out = _np(block([x, skip]))
+        out = to_np(block([x, skip]))
         up = keras.layers.Conv2DTranspose(3, 2, strides=2)
         up.build(x.shape)
         up.set_weights(block.upsample.get_weights())
-        h = _np(up(x))
+        h = to_np(up(x))
         self.assertEqual(h.shape, (1, 6, 6, 3))
         # Centre crop of the 9x9 skip to 6x6: rows/cols 1..6.
         h = np.concatenate([h, skip[:, 1:7, 1:7, :]], axis=-1)
@@ -90,7 +87,7 @@ class UNetBlocksTest(TestCase):
             ref = keras.layers.Conv2D(3, 3, padding="valid", activation="relu")
             ref.build(h.shape)
             ref.set_weights(conv.get_weights())
-            h = _np(ref(h))
+            h = to_np(ref(h))
         self.assertAllClose(out, h, atol=1e-5, rtol=1e-5)
         self.assertEqual(out.shape, (1, 2, 2, 3))
 

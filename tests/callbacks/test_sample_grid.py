@@ -6,7 +6,7 @@ import os
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np64
 
 from keras_dlkit.callbacks import SampleGrid, make_image_grid
 from keras_dlkit.models import create_model
@@ -81,7 +81,7 @@ def test_png_files_hold_the_grid_of_the_fixed_noise(tmp_path):
     # default_rng(seed), mapped from [-1, 1] to [0, 1] and tiled with
     # one white pixel between cells.
     z = np.random.default_rng(4).standard_normal((6, 2)).astype("float32")
-    expected = (to_np(gan.generator(z)) + 1.0) / 2.0
+    expected = (to_np64(gan.generator(z)) + 1.0) / 2.0
     grid = make_image_grid(expected[..., 0], 2, 3, padding=1, pad_value=1.0)
     epoch, last = callback.grids[-1]
     assert epoch == 2 and last.shape == (11, 16)
@@ -92,10 +92,6 @@ def test_png_files_hold_the_grid_of_the_fixed_noise(tmp_path):
     np.testing.assert_array_equal(pixels, np.round(last * 255).astype(np.uint8))
     # Nothing half-written is left behind.
     assert not glob.glob(str(tmp_path / "samples" / ".*"))
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def test_fixed_noise_gives_identical_grids_while_weights_do_not_move():
@@ -145,7 +141,7 @@ def test_conditional_gan_grid_has_one_row_per_class():
     )
     z = np.random.default_rng(1).standard_normal((6, 2)).astype("float32")
     labels = np.array([[0], [0], [1], [1], [2], [2]], "int32")
-    expected = np.clip((to_np(cgan.generator([z, labels])) + 1) / 2, 0, 1)
+    expected = np.clip((to_np64(cgan.generator([z, labels])) + 1) / 2, 0, 1)
     ((_, grid),) = callback.grids
     assert grid.shape == (3 * 9 + 1, 2 * 9 + 1, 3)
     np.testing.assert_allclose(

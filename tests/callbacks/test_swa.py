@@ -11,6 +11,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from _tolerance import assert_close_to_scale
 from keras import ops
 
@@ -20,10 +21,6 @@ from keras_dlkit.callbacks import (
 )
 
 
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
-
-
 class Snapshots(keras.callbacks.Callback):
     """Records every model variable at the end of every epoch."""
 
@@ -31,9 +28,9 @@ class Snapshots(keras.callbacks.Callback):
         self.trainable, self.non_trainable = [], []
 
     def on_epoch_end(self, epoch, logs=None):
-        self.trainable.append([to_np(v) for v in self.model.trainable_variables])
+        self.trainable.append([to_np64(v) for v in self.model.trainable_variables])
         self.non_trainable.append(
-            [to_np(v) for v in self.model.non_trainable_variables]
+            [to_np64(v) for v in self.model.non_trainable_variables]
         )
 
 
@@ -80,18 +77,18 @@ def test_average_is_numpy_mean_of_epoch_snapshots(
         expected = np.mean([snapshots.trainable[e][i] for e in averaged], axis=0)
         # A float32 running mean (snapshots can cancel): errors are ulps of the
         # variable's largest entry, not of each averaged entry.
-        assert_close_to_scale(to_np(variable), expected, rel=1e-6)
+        assert_close_to_scale(to_np64(variable), expected, rel=1e-6)
     if len(averaged) > 1:  # the average is not simply the last weights
         last = snapshots.trainable[-1]
         assert any(
-            np.max(np.abs(to_np(v) - w)) > 1e-3
+            np.max(np.abs(to_np64(v) - w)) > 1e-3
             for v, w in zip(model.trainable_variables, last, strict=True)
         )
     # Non-trainable weights (the batch-norm statistics) keep their last values.
     for variable, last in zip(
         model.non_trainable_variables, snapshots.non_trainable[-1], strict=True
     ):
-        np.testing.assert_array_equal(to_np(variable), last)
+        np.testing.assert_array_equal(to_np64(variable), last)
 
 
 def test_average_restarts_with_each_fit_and_counts_initial_epoch():
@@ -112,7 +109,7 @@ def test_average_restarts_with_each_fit_and_counts_initial_epoch():
     assert swa.averaged_epochs == [3, 4]
     for i, variable in enumerate(model.trainable_variables):
         expected = np.mean([s[i] for s in snapshots.trainable], axis=0)
-        assert_close_to_scale(to_np(variable), expected, rel=1e-6)  # as above
+        assert_close_to_scale(to_np64(variable), expected, rel=1e-6)  # as above
 
 
 def test_no_snapshot_warns_and_keeps_the_weights():
@@ -125,7 +122,7 @@ def test_no_snapshot_warns_and_keeps_the_weights():
     for variable, last in zip(
         model.trainable_variables, snapshots.trainable[-1], strict=True
     ):
-        np.testing.assert_array_equal(to_np(variable), last)
+        np.testing.assert_array_equal(to_np64(variable), last)
     assert swa.n_averaged == 0
 
 
@@ -134,16 +131,16 @@ def test_no_snapshot_warns_and_keeps_the_weights():
 
 def np_bn_inputs_dense(model, x):
     dense = model.get_layer("dense")
-    return x.astype(np.float64) @ to_np(dense.kernel) + to_np(dense.bias)
+    return x.astype(np.float64) @ to_np64(dense.kernel) + to_np64(dense.bias)
 
 
 def assert_bn_stats(layer, inputs, axes):
     np.testing.assert_allclose(
-        to_np(layer.moving_mean), inputs.mean(axis=axes), rtol=1e-5, atol=1e-5
+        to_np64(layer.moving_mean), inputs.mean(axis=axes), rtol=1e-5, atol=1e-5
     )
     # Keras's convention: the biased variance (divided by the count).
     np.testing.assert_allclose(
-        to_np(layer.moving_variance), inputs.var(axis=axes), rtol=1e-5, atol=1e-5
+        to_np64(layer.moving_variance), inputs.var(axis=axes), rtol=1e-5, atol=1e-5
     )
 
 
@@ -159,7 +156,7 @@ def test_refresh_gives_numpy_mean_and_variance_of_bn_inputs(form):
     bn = model.get_layer("bn")
     momentum = bn.momentum
     inputs = np_bn_inputs_dense(model, x)
-    stale = to_np(bn.moving_variance)
+    stale = to_np64(bn.moving_variance)
     assert np.max(np.abs(stale - inputs.var(axis=0))) > 1e-2  # a real change
 
     if form == "arrays":
@@ -194,14 +191,14 @@ def test_refresh_batch_renormalization():
     bn = keras.layers.BatchNormalization(renorm=True, name="bn")
     model = keras.Sequential([keras.Input((3,)), bn])
     x = np.random.default_rng(0).normal(2.0, 3.0, size=(50, 3)).astype("float32")
-    renorm_mean = to_np(bn.renorm_mean)
+    renorm_mean = to_np64(bn.renorm_mean)
     update_batch_norm_statistics(model, x, batch_size=16)
     assert_bn_stats(bn, x.astype(np.float64), axes=0)
     np.testing.assert_allclose(
-        to_np(bn.moving_stddev), np.sqrt(x.var(axis=0) + bn.epsilon), rtol=1e-5
+        to_np64(bn.moving_stddev), np.sqrt(x.var(axis=0) + bn.epsilon), rtol=1e-5
     )
     # The renorm statistics are not touched.
-    np.testing.assert_array_equal(to_np(bn.renorm_mean), renorm_mean)
+    np.testing.assert_array_equal(to_np64(bn.renorm_mean), renorm_mean)
 
 
 def test_refresh_leaves_frozen_layers_and_weights_alone():
@@ -212,12 +209,12 @@ def test_refresh_leaves_frozen_layers_and_weights_alone():
     frozen.moving_mean.assign([5.0])
     frozen.trainable = False
     x, _ = data()
-    before = [to_np(v) for v in model.trainable_variables]
+    before = [to_np64(v) for v in model.trainable_variables]
     update_batch_norm_statistics(model, x)
-    assert to_np(frozen.moving_mean).tolist() == [5.0]
-    assert to_np(frozen.moving_variance).tolist() == [1.0]
+    assert to_np64(frozen.moving_mean).tolist() == [5.0]
+    assert to_np64(frozen.moving_variance).tolist() == [1.0]
     for variable, value in zip(model.trainable_variables, before, strict=True):
-        np.testing.assert_array_equal(to_np(variable), value)
+        np.testing.assert_array_equal(to_np64(variable), value)
     assert_bn_stats(model.get_layer("bn"), np_bn_inputs_dense(model, x), axes=0)
 
 
@@ -240,7 +237,7 @@ def test_refresh_without_batch_norm_or_data():
     with pytest.raises(ValueError, match="`data`"):
         update_batch_norm_statistics(model, [])
     # A failed refresh restores the statistics and the momentum.
-    assert to_np(bn.moving_mean).tolist() == [1.0, 2.0, 3.0]
+    assert to_np64(bn.moving_mean).tolist() == [1.0, 2.0, 3.0]
     assert bn.momentum == 0.5
 
 

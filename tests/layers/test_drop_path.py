@@ -3,13 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.layers import DropPath
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 class DropPathTest(TestCase):
@@ -34,15 +31,15 @@ class DropPathTest(TestCase):
     def test_identity_in_inference(self):
         x = np.random.default_rng(0).normal(size=(6, 3, 3, 2)).astype("float32")
         layer = DropPath(0.7, seed=0)
-        np.testing.assert_array_equal(to_np(layer(x)), x)
-        np.testing.assert_array_equal(to_np(layer(x, training=False)), x)
-        np.testing.assert_array_equal(to_np(DropPath(0.0)(x, training=True)), x)
+        np.testing.assert_array_equal(to_np64(layer(x)), x)
+        np.testing.assert_array_equal(to_np64(layer(x, training=False)), x)
+        np.testing.assert_array_equal(to_np64(DropPath(0.0)(x, training=True)), x)
 
     def test_drops_whole_samples_and_rescales_the_rest(self):
         rate, n = 0.25, 4000
         x = np.random.default_rng(1).uniform(1.0, 2.0, size=(n, 2, 3, 4))
         x = x.astype("float32")
-        y = to_np(DropPath(rate, seed=3)(x, training=True))
+        y = to_np64(DropPath(rate, seed=3)(x, training=True))
         dropped = np.all(y == 0.0, axis=(1, 2, 3))
         kept = ~dropped
         # Each sample is either all zero or the input divided by 1 - rate.
@@ -61,15 +58,15 @@ class DropPathTest(TestCase):
         theirs = keras.layers.Dropout(0.4, noise_shape=(None, 1, 1, 1), seed=11)
         for _ in range(2):
             np.testing.assert_array_equal(
-                to_np(ours(x, training=True)), to_np(theirs(x, training=True))
+                to_np64(ours(x, training=True)), to_np64(theirs(x, training=True))
             )
 
     def test_seed_reproducible_and_fresh_masks_per_call(self):
         x = np.ones((64, 4), "float32")
         first = DropPath(0.5, seed=5)
         second = DropPath(0.5, seed=5)
-        a, b = to_np(first(x, training=True)), to_np(first(x, training=True))
-        np.testing.assert_array_equal(a, to_np(second(x, training=True)))
+        a, b = to_np64(first(x, training=True)), to_np64(first(x, training=True))
+        np.testing.assert_array_equal(a, to_np64(second(x, training=True)))
         self.assertFalse(np.array_equal(a, b))
 
 

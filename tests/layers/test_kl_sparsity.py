@@ -3,13 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.layers import KLSparsityRegularization
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 def np_penalty(activations, target, weight, epsilon=1e-6):

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.layers import MinibatchStdDev
 from keras_dlkit.testing import TestCase
@@ -24,10 +25,6 @@ def np_official(x_nhwc, group_size, num_channels):
     y = np.tile(y, (g, 1, h, w))
     out = np.concatenate([x, y], axis=1)
     return np.transpose(out, (0, 2, 3, 1))
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x))
 
 
 class MinibatchStdDevTest(TestCase):

@@ -1,14 +1,10 @@
 """MixingLatent: identity at inference, fresh seeded N(0, 1) latents in training."""
 
-import keras
 import numpy as np
+from _helpers import to_np
 
 from keras_dlkit.layers import MixingLatent
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x))
 
 
 class MixingLatentTest(TestCase):

@@ -3,13 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.layers import NoiseInjection
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 class NoiseInjectionTest(TestCase):
@@ -37,30 +34,30 @@ class NoiseInjectionTest(TestCase):
     def test_strength_starts_at_zero_with_non_zero_gradient(self):
         layer = NoiseInjection(seed=0)
         x = np.random.default_rng(0).normal(size=(4, 6, 6, 2)).astype("float32")
-        np.testing.assert_array_equal(to_np(layer(x)), x)
-        np.testing.assert_array_equal(to_np(layer.strength), 0.0)
+        np.testing.assert_array_equal(to_np64(layer(x)), x)
+        np.testing.assert_array_equal(to_np64(layer.strength), 0.0)
         # dL/dstrength_c = sum(dL/dy * noise) with L = sum(y * noise): sum(noise^2) > 0.
         noise = np.random.default_rng(1).normal(size=(4, 6, 6, 1)).astype("float32")
         inputs = [keras.Input((6, 6, 2)), keras.Input((6, 6, 1))]
         model = keras.Model(inputs, layer(inputs))
         model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
         model.fit([x, noise], x + 0.5 * noise, batch_size=4, verbose=0)
-        self.assertTrue(np.all(to_np(layer.strength) > 0))
+        self.assertTrue(np.all(to_np64(layer.strength) > 0))
 
     def test_noise_is_per_pixel_standard_normal_shared_by_channels(self):
         layer = NoiseInjection(seed=1)
         x = np.zeros((16, 32, 32, 3), "float32")
         layer.build(x.shape)
         layer.strength.assign(np.array([1.0, 2.0, -3.0], "float32"))
-        y = to_np(layer(x))
+        y = to_np64(layer(x))
         noise = y[..., 0]
         np.testing.assert_allclose(y[..., 1], 2.0 * noise, rtol=1e-6)
         np.testing.assert_allclose(y[..., 2], -3.0 * noise, rtol=1e-6)
         self.assertLess(abs(noise.mean()), 0.02)
         self.assertLess(abs(noise.std() - 1.0), 0.02)
         # Fresh noise on every call, at inference as in training.
-        self.assertFalse(np.allclose(to_np(layer(x)), y))
-        self.assertFalse(np.allclose(to_np(layer(x, training=True)), y))
+        self.assertFalse(np.allclose(to_np64(layer(x)), y))
+        self.assertFalse(np.allclose(to_np64(layer(x, training=True)), y))
 
     def test_seed_makes_noise_reproducible(self):
         def draw():
@@ -68,7 +65,7 @@ class NoiseInjectionTest(TestCase):
             layer.build((2, 5, 5, 1))
             layer.strength.assign(np.ones(1, "float32"))
             x = np.zeros((2, 5, 5, 1), "float32")
-            return to_np(layer(x)), to_np(layer(x))
+            return to_np64(layer(x)), to_np64(layer(x))
 
         first, second = draw(), draw()
         np.testing.assert_array_equal(first[0], second[0])
@@ -79,16 +76,16 @@ class NoiseInjectionTest(TestCase):
         layer = NoiseInjection(noise_mode="const")
         layer.build(x.shape)
         layer.strength.assign(np.array([0.5, 2.0], "float32"))
-        const = to_np(layer.noise_const)
+        const = to_np64(layer.noise_const)
         self.assertEqual(const.shape, (1, 4, 4, 1))
         expected = x + np.array([0.5, 2.0]) * const
-        np.testing.assert_allclose(to_np(layer(x)), expected, rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(to_np(layer(x)), expected, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(to_np64(layer(x)), expected, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(to_np64(layer(x)), expected, rtol=1e-6, atol=1e-6)
         layer.noise_mode = "none"
-        np.testing.assert_array_equal(to_np(layer(x)), x)
+        np.testing.assert_array_equal(to_np64(layer(x)), x)
         noise = np.random.default_rng(3).normal(size=(3, 4, 4, 1)).astype("float32")
         np.testing.assert_allclose(
-            to_np(layer([x, noise])),
+            to_np64(layer([x, noise])),
             x + np.array([0.5, 2.0]) * noise,
             rtol=1e-6,
             atol=1e-6,
@@ -102,7 +99,7 @@ class NoiseInjectionTest(TestCase):
         y = layer(x)
         self.assertDTypeEqual(y, "float16")
         self.assertDTypeEqual(layer.strength, "float32")
-        self.assertTrue(np.all(np.isfinite(to_np(y))) and np.any(to_np(y) != 0))
+        self.assertTrue(np.all(np.isfinite(to_np64(y))) and np.any(to_np64(y) != 0))
 
 
 @pytest.mark.parametrize(

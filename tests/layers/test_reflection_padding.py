@@ -3,14 +3,10 @@
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np
 
 from keras_dlkit.layers import ReflectionPadding2D
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x))
 
 
 @pytest.mark.parametrize(

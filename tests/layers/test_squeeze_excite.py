@@ -1,15 +1,11 @@
 """SqueezeExcite: a NumPy reference, the bottleneck width, the harness, bad arguments."""
 
-import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.layers import SqueezeExcite
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 def numpy_squeeze_excite(x, w1, b1, w2, b2, activation):
@@ -53,7 +49,9 @@ class SqueezeExciteTest(TestCase):
             ]
             layer.set_weights(weights)
             expected = numpy_squeeze_excite(x.astype("float64"), *weights, reference)
-            np.testing.assert_allclose(to_np(layer(x)), expected, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(
+                to_np64(layer(x)), expected, rtol=1e-5, atol=1e-5
+            )
 
     def test_bottleneck_width(self):
         # Hu et al.: C / r units; here r = 16 by default; at least one unit.

@@ -1,16 +1,12 @@
 """StyleMixing: w_avg's moving average, mixing in training only, truncation."""
 
-import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from _tolerance import assert_close_to_scale
 
 from keras_dlkit.layers import StyleMixing
 from keras_dlkit.testing import TestCase
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 def latents(batch=4, dim=3, seed=0):
@@ -36,21 +32,21 @@ class StyleMixingTest(TestCase):
     def test_inference_broadcasts_w_and_ignores_w_mix(self):
         w, w_mix = latents()
         layer = StyleMixing(5, style_mixing_prob=1.0)
-        ws = to_np(layer([w, w_mix]))
+        ws = to_np64(layer([w, w_mix]))
         np.testing.assert_array_equal(ws, np.repeat(w[:, None], 5, axis=1))
 
     def test_w_avg_moving_average_in_training_only(self):
         w, w_mix = latents()
         layer = StyleMixing(3, w_avg_beta=0.9, style_mixing_prob=0.0)
         layer([w, w_mix])
-        np.testing.assert_array_equal(to_np(layer.w_avg), 0.0)
+        np.testing.assert_array_equal(to_np64(layer.w_avg), 0.0)
         expected = np.zeros(3)
         for step in range(3):
             w_step = w + step
             layer([w_step, w_mix], training=True)
             expected = 0.9 * expected + 0.1 * w_step.mean(axis=0)
         # Batch means can cancel: compared at the scale of the whole average.
-        assert_close_to_scale(to_np(layer.w_avg), expected)
+        assert_close_to_scale(to_np64(layer.w_avg), expected)
 
     def test_mixing_probability_and_crossover_points(self):
         w, w_mix = latents()
@@ -58,7 +54,7 @@ class StyleMixingTest(TestCase):
         layer = StyleMixing(num_ws, style_mixing_prob=0.9, seed=3)
         crossovers = []
         for _ in range(calls):
-            ws = to_np(layer([w, w_mix], training=True))
+            ws = to_np64(layer([w, w_mix], training=True))
             from_w = np.all(ws == w[:, None], axis=(0, 2))
             from_mix = np.all(ws == w_mix[:, None], axis=(0, 2))
             assert np.all(from_w | from_mix)
@@ -77,7 +73,7 @@ class StyleMixingTest(TestCase):
         w, w_mix = latents()
         layer = StyleMixing(4, style_mixing_prob=0.0)
         for _ in range(5):
-            ws = to_np(layer([w, w_mix], training=True))
+            ws = to_np64(layer([w, w_mix], training=True))
             np.testing.assert_array_equal(ws, np.repeat(w[:, None], 4, axis=1))
 
     def test_truncation(self):
@@ -87,17 +83,17 @@ class StyleMixingTest(TestCase):
             layer = StyleMixing(4, truncation_psi=psi)
             layer.build([w.shape, w.shape])
             layer.w_avg.assign(avg)
-            ws = to_np(layer([w, w_mix]))
+            ws = to_np64(layer([w, w_mix]))
             expected = avg + psi * (np.repeat(w[:, None], 4, axis=1) - avg)
             np.testing.assert_allclose(ws, expected, rtol=1e-6, atol=1e-6)
         layer = StyleMixing(4, truncation_psi=0.0, truncation_cutoff=2)
         layer.build([w.shape, w.shape])
         layer.w_avg.assign(avg)
-        ws = to_np(layer([w, w_mix]))
+        ws = to_np64(layer([w, w_mix]))
         np.testing.assert_allclose(ws[:, :2], np.broadcast_to(avg, (4, 2, 3)))
         np.testing.assert_allclose(ws[:, 2:], np.repeat(w[:, None], 2, axis=1))
         # psi is not applied in training.
-        ws = to_np(layer([w, w_mix], training=True))
+        ws = to_np64(layer([w, w_mix], training=True))
         self.assertFalse(np.allclose(ws[:, 0], ws[:, 0] * 0 + avg))
 
 

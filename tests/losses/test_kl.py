@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.losses import gaussian_kl_divergence
 
@@ -10,10 +11,6 @@ from keras_dlkit.losses import gaussian_kl_divergence
 def np_kl(mean, log_var):
     axes = tuple(range(1, mean.ndim))
     return 0.5 * np.sum(np.exp(log_var) + mean**2 - 1.0 - log_var, axis=axes)
-
-
-def to_np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 4, 3), (1, 1)])

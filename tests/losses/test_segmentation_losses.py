@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.losses import (
     SoftDiceLoss,
@@ -16,10 +17,6 @@ LOGITS = RNG.normal(size=(3, 5, 4, 3)).astype("float32") * 2
 LABELS = RNG.integers(0, 3, size=(3, 5, 4))
 LABELS[2] = 0  # an image where classes 1 and 2 are absent
 del RNG  # drawn once at import; tests draw from their own `rng` fixture
-
-
-def _np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 def np_softmax(x):
@@ -60,7 +57,7 @@ def test_multiclass_matches_numpy(kind, kwargs):
         (np.eye(3)[LABELS], probs, False),
         (LABELS[..., None], probs, False),
     ):
-        actual = _np(function(y_true, y_pred, from_logits=logits, **kwargs))
+        actual = to_np(function(y_true, y_pred, from_logits=logits, **kwargs))
         np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -68,8 +65,8 @@ def test_binary_with_sigmoid_equals_keras_dice_without_smoothing():
     logits = LOGITS[..., :1]
     mask = (LABELS == 1).astype("float32")
     probs = 1 / (1 + np.exp(-logits))
-    ours = _np(soft_dice_loss(mask, logits, from_logits=True, smooth=0.0))
-    keras_dice = _np(
+    ours = to_np(soft_dice_loss(mask, logits, from_logits=True, smooth=0.0))
+    keras_dice = to_np(
         keras.losses.Dice(axis=(1, 2, 3), reduction=None)(mask[..., None], probs)
     )
     np.testing.assert_allclose(ours, keras_dice, rtol=1e-5)
@@ -77,11 +74,11 @@ def test_binary_with_sigmoid_equals_keras_dice_without_smoothing():
 
 def test_perfect_and_empty_predictions():
     onehot = np.eye(3)[LABELS].astype("float32")
-    np.testing.assert_allclose(_np(soft_dice_loss(LABELS, onehot)), 0.0, atol=1e-6)
-    np.testing.assert_allclose(_np(soft_jaccard_loss(LABELS, onehot)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(to_np(soft_dice_loss(LABELS, onehot)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(to_np(soft_jaccard_loss(LABELS, onehot)), 0.0, atol=1e-6)
     # An image without foreground predicted as such scores 1 with smoothing.
     empty = np.zeros((1, 4, 4, 1), "float32")
-    np.testing.assert_allclose(_np(soft_dice_loss(empty, empty)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(to_np(soft_dice_loss(empty, empty)), 0.0, atol=1e-6)
 
 
 def test_loss_classes_reduce_serialize_and_train(rng):

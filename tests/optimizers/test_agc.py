@@ -9,6 +9,7 @@ import re
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from keras import ops
 
 from keras_dlkit.callbacks import GradientNormLogger
@@ -44,10 +45,6 @@ def np_linear_mse_grads(x, y, kernel, bias):
     residual = x @ kernel + bias - y
     scale = 2.0 / residual.size
     return [scale * x.T @ residual, scale * residual.sum(axis=0)]
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def linear_model(units=2, features=3, optimizer=None, seed=0):
@@ -95,11 +92,13 @@ def test_agc_apply_matches_numpy(grad_scale, clip_factor, expect_clipping):
 
     for w, g, var in zip(weights, grads, variables, strict=True):
         expected_grad = np_agc(g.astype(np.float64), w, clip_factor, 1e-3)
-        np.testing.assert_allclose(to_np(var), w - expected_grad, atol=1e-5)
+        np.testing.assert_allclose(to_np64(var), w - expected_grad, atol=1e-5)
         clipped = not np.allclose(expected_grad, g, atol=1e-7)
         assert clipped == expect_clipping
-    assert to_np(optimizer.gradient_norm) == pytest.approx(np_global_norm(grads), 1e-5)
-    assert int(to_np(optimizer.iterations)) == 1
+    assert to_np64(optimizer.gradient_norm) == pytest.approx(
+        np_global_norm(grads), 1e-5
+    )
+    assert int(to_np64(optimizer.iterations)) == 1
 
 
 def test_agc_eps_floor_lets_zero_weights_move():
@@ -110,7 +109,7 @@ def test_agc_eps_floor_lets_zero_weights_move():
     )
     optimizer.apply([ops.convert_to_tensor(grad)], [variable])
     # Each column (unit) of the gradient is clipped to norm 0.1 * 0.5.
-    column_norms = np.linalg.norm(to_np(variable), axis=0)
+    column_norms = np.linalg.norm(to_np64(variable), axis=0)
     np.testing.assert_allclose(column_norms, 0.05, atol=1e-6)
 
 
@@ -123,13 +122,15 @@ def test_agc_exclude_skips_matching_variables():
     optimizer.apply(
         [ops.convert_to_tensor(g) for g in grads], model.trainable_variables
     )
-    np.testing.assert_allclose(to_np(model.layers[0].bias), bias - 1.0, atol=1e-6)
+    np.testing.assert_allclose(to_np64(model.layers[0].bias), bias - 1.0, atol=1e-6)
     expected_kernel = kernel - np_agc(grads[0].astype(np.float64), kernel, 1e-3, 1e-3)
     np.testing.assert_allclose(
-        to_np(model.layers[0].kernel), expected_kernel, atol=1e-6
+        to_np64(model.layers[0].kernel), expected_kernel, atol=1e-6
     )
     # The excluded bias still counts in the logged norm of the raw gradients.
-    assert to_np(optimizer.gradient_norm) == pytest.approx(np_global_norm(grads), 1e-6)
+    assert to_np64(optimizer.gradient_norm) == pytest.approx(
+        np_global_norm(grads), 1e-6
+    )
 
 
 def test_agc_successive_steps_match_numpy():
@@ -151,8 +152,8 @@ def test_agc_successive_steps_match_numpy():
             velocity[i] = 0.9 * velocity[i] - 0.5 * clipped
             current[i] = current[i] + velocity[i]
         for want, var in zip(current, variables, strict=True):
-            np.testing.assert_allclose(to_np(var), want, rtol=1e-5, atol=1e-5)
-        assert to_np(optimizer.gradient_norm) == pytest.approx(
+            np.testing.assert_allclose(to_np64(var), want, rtol=1e-5, atol=1e-5)
+        assert to_np64(optimizer.gradient_norm) == pytest.approx(
             np_global_norm(grads), 1e-5
         )
 
@@ -171,7 +172,7 @@ def test_agc_torch_gradients_that_require_grad_outside_no_grad():
     optimizer.apply(tensors, variables)
     for w, g, var in zip(weights, grads, variables, strict=True):
         want = w - np_agc(g.astype(np.float64), w, 0.05, 1e-3)
-        np.testing.assert_allclose(to_np(var), want, atol=1e-5)
+        np.testing.assert_allclose(to_np64(var), want, atol=1e-5)
 
 
 def test_agc_apply_leaves_the_callers_gradients_alone():
@@ -204,8 +205,8 @@ def test_agc_torch_scales_the_variables_own_grad_in_place():
     for w, g, var, grad in zip(weights, grads, variables, owned, strict=True):
         clipped = np_agc(g.astype(np.float64), w, 0.05, 1e-3)
         assert var.value.grad is grad
-        np.testing.assert_allclose(to_np(grad), clipped, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(to_np(var), w - clipped, atol=1e-5)
+        np.testing.assert_allclose(to_np64(grad), clipped, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_np64(var), w - clipped, atol=1e-5)
 
 
 def test_agc_transform_gradients_result_outlives_the_next_step():
@@ -222,7 +223,7 @@ def test_agc_transform_gradients_result_outlives_the_next_step():
     optimizer.apply([t * 5.0 for t in tensors], variables)
     for g, w, got in zip(grads, weights, clipped, strict=True):
         want = np_agc(g.astype(np.float64), w, 0.05, 1e-3)
-        np.testing.assert_allclose(to_np(got), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_np64(got), want, rtol=1e-5, atol=1e-6)
 
 
 def test_agc_float16_variables_match_numpy():
@@ -241,7 +242,7 @@ def test_agc_float16_variables_match_numpy():
         want = w.astype(np.float64) - np_agc(
             g.astype(np.float64), w.astype(np.float64), 0.05, 1e-3
         )
-        np.testing.assert_allclose(to_np(var), want, rtol=2e-3, atol=2e-3)
+        np.testing.assert_allclose(to_np64(var), want, rtol=2e-3, atol=2e-3)
 
 
 def test_agc_fit_matches_numpy_and_logs_gradient_norm():
@@ -267,11 +268,11 @@ def test_agc_fit_matches_numpy_and_logs_gradient_norm():
     ]
     assert not np.allclose(expected[0], kernel - grads[0])  # clipping was active
     for var, want in zip(model.trainable_variables, expected, strict=True):
-        np.testing.assert_allclose(to_np(var), want, atol=1e-5)
+        np.testing.assert_allclose(to_np64(var), want, atol=1e-5)
     norm = np_global_norm(grads)
     assert history.history["gradient_norm"] == [pytest.approx(norm, rel=1e-5)]
-    assert to_np(model.optimizer.gradient_norm) == pytest.approx(norm, rel=1e-5)
-    assert int(to_np(model.optimizer.iterations)) == 1
+    assert to_np64(model.optimizer.gradient_norm) == pytest.approx(norm, rel=1e-5)
+    assert int(to_np64(model.optimizer.iterations)) == 1
 
 
 # -- AutoClip ----------------------------------------------------------------------
@@ -300,10 +301,10 @@ def test_autoclip_apply_matches_numpy_percentile_with_wraparound():
         factor = min(1.0, threshold / norm)
         clipped_steps += factor < 1.0
         expected = expected - factor * g
-        np.testing.assert_allclose(to_np(variable), expected, atol=1e-5)
-        assert to_np(optimizer.gradient_norm) == pytest.approx(norm, rel=1e-5)
+        np.testing.assert_allclose(to_np64(variable), expected, atol=1e-5)
+        assert to_np64(optimizer.gradient_norm) == pytest.approx(norm, rel=1e-5)
     assert clipped_steps >= 3
-    assert int(to_np(optimizer.iterations)) == len(grads)
+    assert int(to_np64(optimizer.iterations)) == len(grads)
 
 
 def test_autoclip_ignores_non_finite_norms():
@@ -313,7 +314,7 @@ def test_autoclip_ignores_non_finite_norms():
     optimizer.build([keras.Variable(np.zeros(2, "float32"))])
     history = ops.convert_to_tensor(np.array([1.0, 3.0, 0.0, 0.0], "float32"))
     count = ops.convert_to_tensor(2, dtype="int32")
-    assert float(to_np(optimizer.clip_threshold(history, count))) == 2.0
+    assert float(to_np64(optimizer.clip_threshold(history, count))) == 2.0
     grads, state = optimizer.transform_gradients(
         [ops.convert_to_tensor([np.inf, 0.0])],
         [None],
@@ -321,11 +322,11 @@ def test_autoclip_ignores_non_finite_norms():
         ops.convert_to_tensor(np.inf, dtype="float32"),
         {"history": history, "count": count},
     )
-    assert int(to_np(state["count"])) == 2
-    np.testing.assert_array_equal(to_np(state["history"]), to_np(history))
-    assert to_np(grads[0])[0] == np.inf
+    assert int(to_np64(state["count"])) == 2
+    np.testing.assert_array_equal(to_np64(state["history"]), to_np64(history))
+    assert to_np64(grads[0])[0] == np.inf
     empty = optimizer.clip_threshold(history, ops.convert_to_tensor(0, dtype="int32"))
-    assert np.isinf(float(to_np(empty)))
+    assert np.isinf(float(to_np64(empty)))
 
 
 def test_autoclip_fit_matches_numpy_simulation():
@@ -358,14 +359,14 @@ def test_autoclip_fit_matches_numpy_simulation():
         kernel = kernel - 0.1 * factor * grads[0]
         bias = bias - 0.1 * factor * grads[1]
     assert clipped_steps >= 2
-    np.testing.assert_allclose(to_np(model.layers[0].kernel), kernel, atol=1e-5)
-    np.testing.assert_allclose(to_np(model.layers[0].bias), bias, atol=1e-5)
+    np.testing.assert_allclose(to_np64(model.layers[0].kernel), kernel, atol=1e-5)
+    np.testing.assert_allclose(to_np64(model.layers[0].bias), bias, atol=1e-5)
     assert history.history["gnorm"] == [pytest.approx(np.mean(seen), rel=1e-5)]
-    assert int(to_np(optimizer.iterations)) == 4
+    assert int(to_np64(optimizer.iterations)) == 4
     state = optimizer._state_variables
-    assert int(to_np(state["count"])) == 4
+    assert int(to_np64(state["count"])) == 4
     np.testing.assert_allclose(
-        np.sort(to_np(state["history"])), np.sort(seen[-3:]), rtol=1e-5
+        np.sort(to_np64(state["history"])), np.sort(seen[-3:]), rtol=1e-5
     )
 
 
@@ -384,12 +385,12 @@ def test_fit_with_adam_advances_inner_optimizer(wrapper):
     y = np.ones((8, 2), "float32")
     model.fit(x, y, batch_size=4, epochs=2, verbose=0)
 
-    assert not np.allclose(to_np(model.layers[0].kernel), kernel)
-    assert int(to_np(inner.iterations)) == 4
-    assert int(to_np(model.optimizer.iterations)) == 4
+    assert not np.allclose(to_np64(model.layers[0].kernel), kernel)
+    assert int(to_np64(inner.iterations)) == 4
+    assert int(to_np64(model.optimizer.iterations)) == 4
     moments = [v for v in inner.variables if "momentum" in v.path]
-    assert moments and all(np.any(to_np(v) != 0) for v in moments)
-    assert float(to_np(optimizer.gradient_norm)) > 0
+    assert moments and all(np.any(to_np64(v) != 0) for v in moments)
+    assert float(to_np64(optimizer.gradient_norm)) > 0
 
 
 def test_mixed_float16_loss_scale_wraps_the_clipping():
@@ -408,7 +409,7 @@ def test_mixed_float16_loss_scale_wraps_the_clipping():
     norm = history.history["gradient_norm"][0]
     assert np.isfinite(norm) and norm > 0
     assert norm < 1e3  # unscaled: the loss scale is 2**15
-    assert int(to_np(optimizer.iterations)) == 1
+    assert int(to_np64(optimizer.iterations)) == 1
 
 
 def test_nested_wrappers_and_tracker_pass_gradients_through():
@@ -416,9 +417,9 @@ def test_nested_wrappers_and_tracker_pass_gradients_through():
     optimizer = AutoClip(GradientNormTracker(inner), percentile=100.0)
     variable = keras.Variable(np.array([1.0, 2.0], "float32"))
     optimizer.apply([ops.convert_to_tensor([3.0, 4.0])], [variable])
-    np.testing.assert_allclose(to_np(variable), [-2.0, -2.0])
-    assert to_np(optimizer.inner_optimizer.gradient_norm) == pytest.approx(5.0)
-    assert int(to_np(optimizer.iterations)) == 1
+    np.testing.assert_allclose(to_np64(variable), [-2.0, -2.0])
+    assert to_np64(optimizer.inner_optimizer.gradient_norm) == pytest.approx(5.0)
+    assert int(to_np64(optimizer.iterations)) == 1
 
 
 # -- serialization -------------------------------------------------------------------
@@ -466,8 +467,8 @@ def test_keras_file_round_trip_safe_mode(tmp_path):
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     assert len(loaded.optimizer.variables) == len(model.optimizer.variables)
     for a, b in zip(loaded.optimizer.variables, model.optimizer.variables, strict=True):
-        np.testing.assert_allclose(to_np(a), to_np(b), atol=1e-6)
-    assert int(to_np(loaded.optimizer.iterations)) == 2
+        np.testing.assert_allclose(to_np64(a), to_np64(b), atol=1e-6)
+    assert int(to_np64(loaded.optimizer.iterations)) == 2
     np.testing.assert_allclose(
         loaded.predict(x, verbose=0), model.predict(x, verbose=0)
     )
@@ -561,7 +562,7 @@ def test_gradient_norm_is_in_logs_seen_by_later_callbacks():
     assert epoch_norms == pytest.approx(
         [np.mean(batch_norms[:2]), np.mean(batch_norms[2:])], rel=1e-6
     )
-    assert to_np(model.optimizer.gradient_norm) == pytest.approx(batch_norms[-1])
+    assert to_np64(model.optimizer.gradient_norm) == pytest.approx(batch_norms[-1])
 
 
 def test_gradient_norm_reaches_tensorboard(tmp_path):

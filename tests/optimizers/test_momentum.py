@@ -11,6 +11,7 @@ import re
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from keras import ops
 
 from keras_dlkit.optimizers import AutoClip, ScheduledMomentum
@@ -20,10 +21,6 @@ FEATURES, UNITS = 3, 2
 N, BATCH = 12, 3  # 4 steps per epoch
 EPOCHS = 2
 STEPS = EPOCHS * N // BATCH
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def one_cycle():
@@ -102,8 +99,8 @@ def np_adam(weights, x, y, lrs, beta_1s, beta_2, epsilon, weight_decay=0.0):
 
 def schedule_values(schedule):
     steps = range(STEPS)
-    lrs = [float(to_np(schedule(s))) for s in steps]
-    momenta = [float(to_np(schedule.momentum_at(s))) for s in steps]
+    lrs = [float(to_np64(schedule(s))) for s in steps]
+    momenta = [float(to_np64(schedule.momentum_at(s))) for s in steps]
     return lrs, momenta
 
 
@@ -154,7 +151,7 @@ def test_fit_trajectory_matches_numpy_with_scheduled_momentum(case):
     lrs, momenta = schedule_values(schedule)
     assert max(momenta) - min(momenta) > 0.5  # the test has teeth
     expected = reference(case, weights, x, y, lrs, momenta)
-    got = [to_np(w) for w in model.get_weights()]
+    got = [to_np64(w) for w in model.get_weights()]
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
 
@@ -164,8 +161,8 @@ def test_fit_trajectory_matches_numpy_with_scheduled_momentum(case):
     assert max(np.max(np.abs(g - c)) for g, c in zip(got, constant, strict=True)) > 1e-3
 
     optimizer = model.optimizer
-    assert int(to_np(optimizer.iterations)) == STEPS
-    assert float(to_np(optimizer.current_momentum)) == pytest.approx(momenta[-1])
+    assert int(to_np64(optimizer.iterations)) == STEPS
+    assert float(to_np64(optimizer.current_momentum)) == pytest.approx(momenta[-1])
     # The inner optimizer keeps its float between steps.
     assert getattr(inner, attribute) == float_momentum
     assert not {"update_step", "_parallel_update_step"} & set(vars(inner))
@@ -186,7 +183,7 @@ def test_apply_trajectory_matches_numpy(case):
     x, y = data()
     for step in range(STEPS):
         rows = slice((step * BATCH) % N, (step * BATCH) % N + BATCH)
-        current = [to_np(v) for v in variables]
+        current = [to_np64(v) for v in variables]
         grads = mse_grads(x[rows].astype(np.float64), y[rows], *current)
         optimizer.apply(
             [ops.convert_to_tensor(g.astype("float32")) for g in grads], variables
@@ -194,7 +191,7 @@ def test_apply_trajectory_matches_numpy(case):
     lrs, momenta = schedule_values(schedule)
     expected = reference(case, weights, x, y, lrs, momenta)
     for v, e in zip(variables, expected, strict=True):
-        np.testing.assert_allclose(to_np(v), e, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_np64(v), e, rtol=1e-5, atol=1e-6)
 
 
 def test_plain_schedule_values_are_the_momentum():
@@ -205,8 +202,8 @@ def test_plain_schedule_values_are_the_momentum():
         optimizer.apply([ops.convert_to_tensor([1.0])], [variable])
     # Momentum 0 at steps 0 and 1 (the velocity is still updated: -1, -1),
     # 0.5 at step 2 (velocity 0.5 * -1 - 1 = -1.5).
-    np.testing.assert_allclose(to_np(variable), [-3.5])
-    assert float(to_np(optimizer.current_momentum)) == 0.5
+    np.testing.assert_allclose(to_np64(variable), [-3.5])
+    assert float(to_np64(optimizer.current_momentum)) == 0.5
 
 
 def test_clipping_wrapper_around_it_and_mixed_float16():
@@ -223,11 +220,11 @@ def test_clipping_wrapper_around_it_and_mixed_float16():
         keras.config.set_dtype_policy(previous)
     # The loss scale may skip an overflowing step; the momentum follows the
     # inner optimizer's count of real updates.
-    done = int(to_np(wrapper.iterations))
+    done = int(to_np64(wrapper.iterations))
     assert 1 <= done <= N // BATCH
-    expected = float(to_np(schedule.momentum_at(done - 1)))
-    assert float(to_np(wrapper.current_momentum)) == pytest.approx(expected)
-    assert all(np.isfinite(to_np(w)).all() for w in model.get_weights())
+    expected = float(to_np64(schedule.momentum_at(done - 1)))
+    assert float(to_np64(wrapper.current_momentum)) == pytest.approx(expected)
+    assert all(np.isfinite(to_np64(w)).all() for w in model.get_weights())
 
 
 # -- serialization -------------------------------------------------------------------
@@ -266,13 +263,13 @@ def test_keras_file_round_trip_safe_mode_resumes_the_cycle(tmp_path):
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     assert len(loaded.optimizer.variables) == len(model.optimizer.variables)
     for a, b in zip(loaded.optimizer.variables, model.optimizer.variables, strict=True):
-        np.testing.assert_array_equal(to_np(a), to_np(b))
+        np.testing.assert_array_equal(to_np64(a), to_np64(b))
     # The second epoch (steps 4..7 of the cycle) is the same on both.
     for m in (model, loaded):
         m.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    assert int(to_np(loaded.optimizer.iterations)) == STEPS
+    assert int(to_np64(loaded.optimizer.iterations)) == STEPS
 
 
 # -- bad input -----------------------------------------------------------------------

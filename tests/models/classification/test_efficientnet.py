@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.models import (
     efficientnet_b0,
@@ -34,10 +35,6 @@ def trainable(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
-
-
 def randomize_statistics(model, rng):
     """Random BN statistics and input normalization, so they matter."""
     for layer in model.layers:
@@ -66,7 +63,7 @@ def assert_converted_matches(source, input_shape, seed=0):
     randomize_statistics(source, rng)
     ours = from_keras_applications(source)
     x = rng.uniform(0.0, 255.0, size=(2, *input_shape)).astype("float32")
-    expected, actual = to_np(source(x)), to_np(ours(x))
+    expected, actual = to_np64(source(x)), to_np64(ours(x))
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, atol=1e-4, rtol=1e-4)
     assert trainable(ours) == trainable(source)
@@ -147,7 +144,7 @@ def test_weights_file_round_trip(tmp_path):
         input_shape=(32, 32, 3), num_classes=4, weights=path, **THUMBNAIL
     )
     x = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3))
-    np.testing.assert_allclose(to_np(second(x)), to_np(first(x)), atol=1e-6)
+    np.testing.assert_allclose(to_np64(second(x)), to_np64(first(x)), atol=1e-6)
 
 
 @pytest.mark.large
@@ -171,8 +168,8 @@ def test_imagenet_path_goes_through_the_converter(monkeypatch):
     assert calls["input_shape"] == (32, 32, 3) and calls["pooling"] == "avg"
     source = calls["source"]
     np.testing.assert_array_equal(
-        to_np(ours.get_layer("block2b").dwconv.kernel),
-        to_np(source.get_layer("block2b_dwconv").kernel),
+        to_np64(ours.get_layer("block2b").dwconv.kernel),
+        to_np64(source.get_layer("block2b_dwconv").kernel),
     )
     normalization = next(
         layer
@@ -180,7 +177,7 @@ def test_imagenet_path_goes_through_the_converter(monkeypatch):
         if isinstance(layer, keras.layers.Normalization)
     )
     np.testing.assert_array_equal(
-        to_np(ours.get_layer("normalization").mean), to_np(normalization.mean)
+        to_np64(ours.get_layer("normalization").mean), to_np64(normalization.mean)
     )
     # keras.applications divides by sqrt(stddev) once more with ImageNet weights.
     scale = ours.get_layer("imagenet_rescaling").scale

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.models import feature_info, from_keras_applications, inception_v3
 from keras_dlkit.models.interop import convertible_names
@@ -14,10 +15,6 @@ KERAS_TRAINABLE = 23_817_352
 
 def trainable(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 def assert_converted_matches(source, input_shape, seed=0):
@@ -34,7 +31,7 @@ def assert_converted_matches(source, input_shape, seed=0):
             )
     ours = from_keras_applications(source)
     x = rng.uniform(-1.0, 1.0, size=(2, *input_shape)).astype("float32")
-    expected, actual = to_np(source(x)), to_np(ours(x))
+    expected, actual = to_np64(source(x)), to_np64(ours(x))
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, atol=1e-4, rtol=1e-4)
     assert trainable(ours) == trainable(source)

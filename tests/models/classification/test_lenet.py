@@ -3,12 +3,9 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.models import create_model, feature_info, lenet5
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def test_parameter_count_and_shapes():
@@ -42,7 +39,7 @@ def test_forward_matches_numpy():
     x = np.random.default_rng(0).normal(size=(2, 32, 32, 1)).astype("float32")
 
     def conv(h, name):
-        kernel, bias = [to_np(w) for w in model.get_layer(name).weights]
+        kernel, bias = [to_np64(w) for w in model.get_layer(name).weights]
         windows = np.lib.stride_tricks.sliding_window_view(h, (5, 5), axis=(1, 2))
         return np.tanh(np.einsum("nhwcij,ijco->nhwo", windows, kernel) + bias)
 
@@ -52,10 +49,12 @@ def test_forward_matches_numpy():
 
     h = conv(pool(conv(pool(conv(x.astype(np.float64), "c1")), "c3")), "c5")
     h = h.reshape(2, -1)
-    kernel, bias = [to_np(w) for w in model.get_layer("f6").weights]
+    kernel, bias = [to_np64(w) for w in model.get_layer("f6").weights]
     h = np.tanh(h @ kernel + bias)
-    kernel, bias = [to_np(w) for w in model.get_layer("predictions").weights]
-    np.testing.assert_allclose(to_np(model(x)), h @ kernel + bias, rtol=1e-4, atol=1e-5)
+    kernel, bias = [to_np64(w) for w in model.get_layer("predictions").weights]
+    np.testing.assert_allclose(
+        to_np64(model(x)), h @ kernel + bias, rtol=1e-4, atol=1e-5
+    )
 
 
 def test_headless_pooling_and_larger_inputs():
@@ -74,7 +73,7 @@ def test_weights_from_a_file(tmp_path):
     trained.save_weights(path)
     loaded = lenet5(weights=path)
     for a, b in zip(loaded.weights, trained.weights, strict=True):
-        np.testing.assert_array_equal(to_np(a), to_np(b))
+        np.testing.assert_array_equal(to_np64(a), to_np64(b))
     with pytest.raises(ValueError, match="imagenet"):
         lenet5(weights="imagenet")
 

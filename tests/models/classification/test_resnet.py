@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.blocks import BasicBlock, BottleneckBlock
 from keras_dlkit.models import (
@@ -22,10 +23,6 @@ from keras_dlkit.models import (
 
 def trainable_count(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-
-
-def to_np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 def randomize_norms(model, seed=0):

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 from keras_dlkit.models import (
     feature_info,
@@ -35,10 +36,6 @@ HEAD_224 = (25088 * 4096 + 4096) + (4096 * 4096 + 4096) + (4096 * 1000 + 1000)
 
 def trainable_count(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-
-
-def to_np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 @pytest.mark.parametrize("builder, expected", zip(BUILDERS, TORCHVISION, strict=True))

@@ -3,15 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 
 import keras_dlkit
 from keras_dlkit.losses import DetectionLoss
 from keras_dlkit.models import AnchorBoxCoder, detector
 from keras_dlkit.utils import mean_average_precision
-
-
-def _np(x):
-    return keras.ops.convert_to_numpy(x)
 
 
 def _single_anchor_coder(**kwargs):
@@ -58,7 +55,7 @@ def test_encode_by_hand():
     # Anchors: A0 [-4,-4,12,12], A1 [4,-4,20,12], A2 [-4,4,12,20], A3 [4,4,20,20].
     boxes = np.array([[-4, -4, 12, 12], [13, 13, 17, 17], [-1, -1, -1, -1]], "float32")
     labels = np.array([1, 0, -1])
-    targets = _np(coder.encode(boxes, labels))[0]
+    targets = to_np(coder.encode(boxes, labels))[0]
     # A0 = box 0 exactly; A1, A2 overlap it with IoU 1/3 (ignored, between
     # 0.3 and 0.5); A3's IoUs are 1/7 and 1/16, but it is the best anchor of
     # the small box 1, so it is forced positive for box 1, not box 0.
@@ -78,7 +75,7 @@ def test_encode_background_and_batched_padding():
         "float32",
     )
     labels = np.array([[0, -1], [-1, -1]])
-    targets = _np(coder.encode(boxes, labels))
+    targets = to_np(coder.encode(boxes, labels))
     np.testing.assert_array_equal(targets[0, :, 4], [0, -1, -1, -1])
     np.testing.assert_array_equal(targets[1, :, 4], [-1, -1, -1, -1])  # no objects
 
@@ -87,16 +84,16 @@ def test_encode_background_and_batched_padding():
 def test_encode_decode_round_trip(box_format):
     coder = AnchorBoxCoder((64, 64), strides=(8, 16), bounding_box_format=box_format)
     xyxy = np.array([[3, 5, 20, 30], [30, 28, 62, 50], [40, 2, 52, 14]], "float32")
-    boxes = _np(
+    boxes = to_np(
         keras.utils.bounding_boxes.convert_format(
             xyxy, source="xyxy", target=box_format
         )
     )
-    targets = _np(coder.encode(boxes[None], np.array([[0, 1, 2]])))[0]
+    targets = to_np(coder.encode(boxes[None], np.array([[0, 1, 2]])))[0]
     positive = targets[:, 4] >= 0
     assert set(targets[positive, 4].astype(int)) == {0, 1, 2}
     predictions = np.concatenate([targets[:, :4], np.zeros((len(targets), 3))], -1)
-    decoded = _np(coder.decode_boxes(predictions[None]))[0]
+    decoded = to_np(coder.decode_boxes(predictions[None]))[0]
     # Every positive anchor decodes to exactly its matched box.
     expected = boxes[targets[positive, 4].astype(int)]
     np.testing.assert_allclose(decoded[positive], expected, atol=1e-3)
@@ -108,7 +105,9 @@ def test_decode_runs_keras_hub_nms_by_hand():
     predictions = np.zeros((1, 4, 5), "float32")  # zero deltas: boxes = anchors
     predictions[0, :, 4] = [3.0, 2.0, 1.0, 0.0]
     # IoU(A0, A1) = IoU(A0, A2) = 1/3, IoU(A0, A3) = 1/7.
-    loose = {k: _np(v) for k, v in coder.decode(predictions, iou_threshold=0.5).items()}
+    loose = {
+        k: to_np(v) for k, v in coder.decode(predictions, iou_threshold=0.5).items()
+    }
     assert int(loose["num_detections"][0]) == 4
     np.testing.assert_allclose(
         loose["confidence"][0, :4],
@@ -116,13 +115,15 @@ def test_decode_runs_keras_hub_nms_by_hand():
         rtol=1e-5,
     )
     np.testing.assert_allclose(loose["boxes"][0, :4], coder.anchors, atol=1e-4)
-    tight = {k: _np(v) for k, v in coder.decode(predictions, iou_threshold=0.3).items()}
+    tight = {
+        k: to_np(v) for k, v in coder.decode(predictions, iou_threshold=0.3).items()
+    }
     assert int(tight["num_detections"][0]) == 2  # A1, A2 suppressed by A0
     np.testing.assert_allclose(tight["boxes"][0, :2], coder.anchors[[0, 3]], atol=1e-4)
     np.testing.assert_array_equal(tight["labels"][0, :2], [0, 0])
     assert np.all(tight["labels"][0, 2:] == -1)
     few = coder.decode(predictions, confidence_threshold=0.8, max_detections=2)
-    assert int(_np(few["num_detections"])[0]) == 2  # scores 0.95, 0.88
+    assert int(to_np(few["num_detections"])[0]) == 2  # scores 0.95, 0.88
 
 
 @pytest.mark.parametrize(
@@ -183,7 +184,7 @@ def test_builder_levels_and_coder(tiny_detector):
     # The three levels go through one shared head: one set of head weights.
     head = tiny_detector.get_layer("head")
     assert len(head.trainable_weights) == 2 * 2 + 2 * 2
-    out = _np(tiny_detector(np.zeros((1, 32, 32, 3), "float32")))
+    out = to_np(tiny_detector(np.zeros((1, 32, 32, 3), "float32")))
     np.testing.assert_allclose(1 / (1 + np.exp(-out[..., 4:])), 0.01, rtol=1e-3)
 
 
@@ -263,24 +264,24 @@ def test_overfits_one_image():
     coder = AnchorBoxCoder.from_detector(
         model, anchor_scales=(1.0,), aspect_ratios=(1.0,)
     )
-    targets = _np(coder.encode(boxes, labels))
+    targets = to_np(coder.encode(boxes, labels))
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=DetectionLoss(2))
     # One epoch of 150 one-image steps (cheaper than 150 epochs).
     model.fit(
         np.repeat(image, 150, 0), np.repeat(targets, 150, 0), batch_size=1, verbose=0
     )
-    predictions = _np(model(image))
+    predictions = to_np(model(image))
     # Every positive anchor scores its class above every background anchor.
     scores = 1 / (1 + np.exp(-predictions[0, :, 4:]))
     positive = targets[0, :, 4] >= 0
     own = scores[positive, targets[0, positive, 4].astype(int)]
     assert own.min() > scores[~positive].max()
-    decoded = _np(coder.decode_boxes(predictions))[0]
+    decoded = to_np(coder.decode_boxes(predictions))[0]
     # The positive anchors regress onto their boxes.
     expected = boxes[0][[0 if c == 0 else 1 for c in targets[0, positive, 4]]]
     np.testing.assert_allclose(decoded[positive], expected, atol=1.5)
     pytest.importorskip("keras_hub")
-    found = {k: _np(v) for k, v in coder.decode(predictions).items()}
+    found = {k: to_np(v) for k, v in coder.decode(predictions).items()}
     score = mean_average_precision(
         boxes, labels, found["boxes"], found["labels"], found["confidence"]
     )

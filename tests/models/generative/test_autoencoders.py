@@ -7,8 +7,8 @@ tests/training/test_autoencoder.py and tests/training/test_vae.py.
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np
 from _tolerance import assert_close_to_scale
-from keras import ops
 
 from keras_dlkit.datasets import load_fashion_mnist
 from keras_dlkit.layers import KLSparsityRegularization
@@ -31,10 +31,6 @@ NAMES = [
     "sparse_autoencoder",
     "vae",
 ]
-
-
-def to_np(x):
-    return ops.convert_to_numpy(x)
 
 
 def dense_params(sizes):

@@ -14,7 +14,7 @@ import os
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np64
 
 from keras_dlkit.blocks import CycleGANResidualBlock
 from keras_dlkit.models import (
@@ -25,10 +25,6 @@ from keras_dlkit.models import (
 )
 from keras_dlkit.testing import TestCase
 from keras_dlkit.training import CycleGAN
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def forward(model, x):
@@ -272,7 +268,7 @@ def copy_into_torch(model, reference):
     assert len(sources) == len(targets)
     with torch.no_grad():
         for source, target in zip(sources, targets, strict=True):
-            kernel, bias = (to_np(w) for w in source.weights)
+            kernel, bias = (to_np64(w) for w in source.weights)
             # Conv2D (kh, kw, in, out) -> (out, in, kh, kw); Conv2DTranspose
             # (kh, kw, out, in) -> (in, out, kh, kw): the same permutation.
             target.weight.copy_(torch.tensor(kernel.transpose(3, 2, 0, 1)))
@@ -304,7 +300,7 @@ def test_outputs_match_the_official_pytorch_networks(kind, shape, size_arg):
     with torch.no_grad():
         expected = reference(torch.tensor(x.transpose(0, 3, 1, 2), dtype=torch.float64))
     expected = expected.numpy().transpose(0, 2, 3, 1)
-    actual = to_np(forward(model, x))
+    actual = to_np64(forward(model, x))
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
 
@@ -335,7 +331,7 @@ def test_generator_output_is_an_image_in_tanh_range():
     model = cyclegan_generator(
         (8, 12, 1), num_residual_blocks=1, filters=2, output_channels=3
     )
-    y = to_np(forward(model, np.random.default_rng(0).normal(size=(2, 8, 12, 1)) * 5))
+    y = to_np64(forward(model, np.random.default_rng(0).normal(size=(2, 8, 12, 1)) * 5))
     assert y.shape == (2, 8, 12, 3)
     assert np.all(np.abs(y) <= 1.0)
 
@@ -355,7 +351,7 @@ def test_registered_builder_returns_an_uncompiled_trainer():
     trainer.compile()
     for optimizer in (trainer.generator_optimizer, trainer.discriminator_optimizer):
         assert isinstance(optimizer, keras.optimizers.Adam)
-        assert np.isclose(float(to_np(optimizer.learning_rate)), 2e-4)
+        assert np.isclose(float(to_np64(optimizer.learning_rate)), 2e-4)
         assert optimizer.beta_1 == 0.5
 
 

@@ -15,6 +15,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from keras import ops
 
 from keras_dlkit.models import (
@@ -28,10 +29,6 @@ from keras_dlkit.models import (
     get_model_entry,
 )
 from keras_dlkit.training import GAN, ConditionalGAN
-
-
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def count(variables):
@@ -131,7 +128,7 @@ def test_dcgan_layers_follow_the_paper():
     # Every kernel starts from N(0, 0.02); every batch-norm scale from N(1, 0.02).
     for model in (generator, discriminator):
         for variable in model.trainable_weights:
-            values = to_np(variable).ravel()
+            values = to_np64(variable).ravel()
             if "kernel" in variable.path:
                 assert abs(values.mean()) < 0.002 and 0.018 < values.std() < 0.022
             elif "gamma" in variable.path:
@@ -154,7 +151,7 @@ def test_dcgan_compile_defaults_are_the_papers():
     trainer.compile()
     for optimizer in (trainer.generator_optimizer, trainer.discriminator_optimizer):
         assert isinstance(optimizer, keras.optimizers.Adam)
-        np.testing.assert_allclose(to_np(optimizer.learning_rate), 2e-4, rtol=1e-6)
+        np.testing.assert_allclose(to_np64(optimizer.learning_rate), 2e-4, rtol=1e-6)
         assert optimizer.beta_1 == 0.5
     assert trainer.adversarial_loss == "non_saturating"
 
@@ -171,7 +168,7 @@ def test_conditional_networks_take_labels():
     fake = small_g([z, labels])
     assert tuple(fake.shape) == (3, 8, 8, 1)
     # Same noise, different labels: different images.
-    fake = to_np(fake)
+    fake = to_np64(fake)
     assert not np.allclose(fake[0], fake[1])
     assert tuple(small_d([fake, labels]).shape) == (3, 1)
     mlp_g = gan_generator(8, (6, 6), (8,), num_classes=4, embedding_dim=3)
@@ -209,7 +206,7 @@ def fit_builder(key, seed, epochs=2):
     rng = np.random.default_rng(seed)
     images = rng.uniform(-1, 1, size=(16, *config["image_shape"])).astype("float32")
     before = [
-        to_np(v)
+        to_np64(v)
         for v in trainer.generator.trainable_variables
         + trainer.discriminator.trainable_variables
     ]
@@ -229,13 +226,13 @@ def test_fit_changes_every_variable_and_repeats(key):
         + trainer.discriminator.trainable_variables
     )
     for variable, old in zip(variables, before, strict=True):
-        assert not np.array_equal(to_np(variable), old), variable.path
+        assert not np.array_equal(to_np64(variable), old), variable.path
     assert set(history) == {"d_loss", "g_loss"}
     assert all(np.all(np.isfinite(v)) for v in history.values())
     assert int(ops.convert_to_numpy(trainer.generator_optimizer.iterations)) == 4
     again, _, _ = fit_builder(key, seed=3)
     for a, b in zip(trainer.variables, again.variables, strict=True):
-        np.testing.assert_array_equal(to_np(a), to_np(b))
+        np.testing.assert_array_equal(to_np64(a), to_np64(b))
 
 
 @pytest.mark.parametrize("key", ["dcgan", "conditional_gan", "conditional_gan_mlp"])
@@ -256,7 +253,7 @@ def test_networks_save_and_load_under_safe_mode(key, tmp_path):
         model.save(path)
         loaded = keras.saving.load_model(path, safe_mode=True)
         np.testing.assert_allclose(
-            to_np(loaded(inputs)), to_np(model(inputs)), rtol=1e-5, atol=1e-6
+            to_np64(loaded(inputs)), to_np64(model(inputs)), rtol=1e-5, atol=1e-6
         )
 
 

@@ -5,6 +5,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.blocks import StyleGANSynthesisBlock
 from keras_dlkit.layers import NoiseInjection
@@ -22,10 +23,6 @@ from keras_dlkit.testing import TestCase
 from keras_dlkit.training import StyleGAN
 
 TINY = {"latent_dim": 4, "mapping_layers": 1, "channel_base": 32, "channel_max": 4}
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
 def trainable_count(model):
@@ -129,30 +126,30 @@ class StyleGANBuildersTest(TestCase):
         g = stylegan_generator((8, 8, 1), **TINY, seed=0)
         randomize_state(g)
         z1, z2 = latents(3, seed=1), latents(3, seed=2)
-        w_avg = to_np(g.get_layer("style_mixing").w_avg)
+        w_avg = to_np64(g.get_layer("style_mixing").w_avg)
         # psi = 0: the image of the average w, for any z.
-        average = to_np(
+        average = to_np64(
             stylegan_synthesize(
                 g, np.broadcast_to(w_avg, (3, 4, 4)).astype("float32"), "const"
             )
         )
         for z in (z1, z2):
-            image = to_np(stylegan_generate(g, z, 0.0, noise_mode="const"))
+            image = to_np64(stylegan_generate(g, z, 0.0, noise_mode="const"))
             np.testing.assert_allclose(image, average, rtol=1e-5, atol=1e-5)
         # psi = 1: the untruncated image; with const noise, deterministic.
-        w = to_np(g.get_layer("mapping")(z1))
+        w = to_np64(g.get_layer("mapping")(z1))
         ws = np.repeat(w[:, None], 4, axis=1)
-        np.testing.assert_allclose(to_np(stylegan_styles(g, z1, 1.0)), ws, rtol=1e-6)
-        full = to_np(stylegan_generate(g, z1, 1.0, noise_mode="const"))
+        np.testing.assert_allclose(to_np64(stylegan_styles(g, z1, 1.0)), ws, rtol=1e-6)
+        full = to_np64(stylegan_generate(g, z1, 1.0, noise_mode="const"))
         np.testing.assert_allclose(
             full,
-            to_np(stylegan_synthesize(g, ws.astype("float32"), "const")),
+            to_np64(stylegan_synthesize(g, ws.astype("float32"), "const")),
             rtol=1e-5,
             atol=1e-6,
         )
         self.assertFalse(np.allclose(full, average, atol=1e-3))
         # psi = 0.5 and a cutoff: lerp on the first two styles only.
-        styles = to_np(stylegan_styles(g, z1, 0.5, truncation_cutoff=2))
+        styles = to_np64(stylegan_styles(g, z1, 0.5, truncation_cutoff=2))
         np.testing.assert_allclose(
             styles[:, :2], w_avg + 0.5 * (ws[:, :2] - w_avg), rtol=1e-5, atol=1e-6
         )
@@ -162,18 +159,18 @@ class StyleGANBuildersTest(TestCase):
         g = stylegan_generator((8, 8, 1), **TINY, seed=0)  # strengths still 0
         z = latents()
         np.testing.assert_allclose(
-            to_np(stylegan_generate(g, z)), to_np(g(z)), rtol=1e-5, atol=1e-6
+            to_np64(stylegan_generate(g, z)), to_np64(g(z)), rtol=1e-5, atol=1e-6
         )
 
     def test_noise_modes_and_restore(self):
         g = stylegan_generator((8, 8, 1), **TINY, seed=0)
         randomize_state(g)
-        ws = to_np(stylegan_styles(g, latents())).astype("float32")
-        a, b = (to_np(stylegan_synthesize(g, ws, "random")) for _ in range(2))
+        ws = to_np64(stylegan_styles(g, latents())).astype("float32")
+        a, b = (to_np64(stylegan_synthesize(g, ws, "random")) for _ in range(2))
         self.assertFalse(np.allclose(a, b))
-        c, d = (to_np(stylegan_synthesize(g, ws, "const")) for _ in range(2))
+        c, d = (to_np64(stylegan_synthesize(g, ws, "const")) for _ in range(2))
         np.testing.assert_array_equal(c, d)
-        self.assertFalse(np.allclose(to_np(stylegan_synthesize(g, ws, "none")), c))
+        self.assertFalse(np.allclose(to_np64(stylegan_synthesize(g, ws, "none")), c))
         modes = {
             x.noise_mode for x in g._flatten_layers() if isinstance(x, NoiseInjection)
         }
@@ -186,14 +183,14 @@ class StyleGANBuildersTest(TestCase):
         mixing = stylegan_generator((8, 8, 1), **TINY, seed=0)
         plain = stylegan_generator((8, 8, 1), **TINY, style_mixing_prob=0.0, seed=0)
         plain.set_weights(mixing.get_weights())
-        inference = to_np(mixing(z, training=False))
+        inference = to_np64(mixing(z, training=False))
         # Noise strengths are zero: only mixing can change a training output.
-        np.testing.assert_allclose(to_np(mixing(z, training=False)), inference)
+        np.testing.assert_allclose(to_np64(mixing(z, training=False)), inference)
         np.testing.assert_allclose(
-            to_np(plain(z, training=True)), inference, rtol=1e-5, atol=1e-6
+            to_np64(plain(z, training=True)), inference, rtol=1e-5, atol=1e-6
         )
         changed = [
-            not np.allclose(to_np(mixing(z, training=True)), inference, atol=1e-6)
+            not np.allclose(to_np64(mixing(z, training=True)), inference, atol=1e-6)
             for _ in range(6)
         ]
         self.assertGreaterEqual(sum(changed), 3)
@@ -212,13 +209,13 @@ class StyleGANBuildersTest(TestCase):
         g.save(path)
         loaded_g = keras.saving.load_model(path, safe_mode=True)
         np.testing.assert_array_equal(
-            to_np(loaded_g.get_layer("style_mixing").w_avg),
-            to_np(g.get_layer("style_mixing").w_avg),
+            to_np64(loaded_g.get_layer("style_mixing").w_avg),
+            to_np64(g.get_layer("style_mixing").w_avg),
         )
         for psi in (0.0, 0.7):
             np.testing.assert_allclose(
-                to_np(stylegan_generate(loaded_g, z, psi, noise_mode="const")),
-                to_np(stylegan_generate(g, z, psi, noise_mode="const")),
+                to_np64(stylegan_generate(loaded_g, z, psi, noise_mode="const")),
+                to_np64(stylegan_generate(g, z, psi, noise_mode="const")),
                 rtol=1e-6,
                 atol=1e-6,
             )
@@ -232,7 +229,8 @@ class StyleGANBuildersTest(TestCase):
         logits = d(images)
         self.assertDTypeEqual(logits, "float16")
         self.assertTrue(
-            np.all(np.isfinite(to_np(images))) and np.all(np.isfinite(to_np(logits)))
+            np.all(np.isfinite(to_np64(images)))
+            and np.all(np.isfinite(to_np64(logits)))
         )
         self.assertDTypeEqual(g.get_layer("style_mixing").w_avg, "float32")
 
