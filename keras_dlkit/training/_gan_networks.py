@@ -1,4 +1,4 @@
-"""Checks of a GAN's two networks, and the optimizer router (private).
+"""Checks of an adversarial trainer's networks (private).
 
 Shared by :class:`~keras_dlkit.training.GAN` and its subclasses
 (:class:`~keras_dlkit.training.ConditionalGAN`, ...): each validates its
@@ -88,22 +88,3 @@ def _check_sample_shapes(generator_output: Any, discriminator_input: Any) -> Non
             f"The generator's output shape {(None, *g_output)} must match the "
             f"discriminator's input shape {(None, *d_input)}."
         )
-
-
-class _RouteByIdentity:
-    """MultiOptimizer router: each variable goes to the optimizer that owns it."""
-
-    def __init__(self, groups: list[tuple[list[Any], keras.optimizers.Optimizer]]):
-        self._owner = {}
-        for variables, optimizer in groups:
-            for variable in variables:
-                self._owner[id(variable)] = optimizer
-
-    def __call__(self, variable: Any) -> keras.optimizers.Optimizer:
-        try:
-            return self._owner[id(variable)]
-        except KeyError:
-            raise ValueError(
-                f"Variable {variable.path!r} belongs to neither the generator "
-                "nor the discriminator."
-            ) from None

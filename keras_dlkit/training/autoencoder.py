@@ -17,6 +17,7 @@ from keras import ops
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.kl_sparsity import KLSparsityRegularization
 from keras_dlkit.training._compile_config import CompileConfigMixin
+from keras_dlkit.utils import keras_compat
 from keras_dlkit.utils.validation import check_choice
 
 LOSSES = ("mse", "mae", "binary_crossentropy")
@@ -61,7 +62,7 @@ def _has_regularization(*models: keras.Model) -> bool:
     for model in models:
         if model.losses:  # weight regularizers
             return True
-        for layer in model._flatten_layers(include_self=False, recursive=True):
+        for layer in keras_compat.flatten_layers(model, include_self=False):
             if getattr(layer, "activity_regularizer", None) is not None:
                 return True
             if isinstance(layer, KLSparsityRegularization):

@@ -1,16 +1,5 @@
-"""Small private helpers around Keras objects."""
+"""Kept for the modules that import ``clone_initializer`` from here; see :mod:`keras_compat`."""
 
-from __future__ import annotations
+from keras_dlkit.utils.keras_compat import clone_initializer
 
-from typing import Any
-
-
-def clone_initializer(initializer: Any) -> Any:
-    """A fresh copy of a Keras initializer object, from its config.
-
-    Each layer gets its own object, so unseeded initializers do not share
-    state. ``keras.initializers.serialize`` would do the same through the
-    generic serializer, which imports TensorFlow on first use, about 10 s on
-    the jax and torch backends; ``from_config`` does not.
-    """
-    return type(initializer).from_config(initializer.get_config())
+__all__ = ["clone_initializer"]
