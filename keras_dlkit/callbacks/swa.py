@@ -20,6 +20,8 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.backends import backend_module
+from keras_dlkit.utils import keras_compat
 from keras_dlkit.utils.validation import check_int
 
 
@@ -33,7 +35,7 @@ def _to_numpy(variable: Any) -> np.ndarray:
 def _batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
     """The BatchNormalization layers that update their statistics in training."""
     layers = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in keras_compat.flatten_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
             layers.append(layer)
     return layers
@@ -82,13 +84,12 @@ def _batch_size_of(x: Any) -> int:
 
 @contextlib.contextmanager
 def _no_grad() -> Iterator[None]:
-    if keras.backend.backend() == "torch":
-        import torch
-
-        with torch.no_grad():
-            yield
-    else:
+    autograd = backend_module("autograd")
+    if autograd is None:
         yield
+    else:
+        with autograd.no_grad():
+            yield
 
 
 @keras_dlkit_export("keras_dlkit.callbacks.update_batch_norm_statistics")
