@@ -30,6 +30,7 @@ is used (``None`` means the active backend has no module for it: use the
 
 from __future__ import annotations
 
+import functools
 import importlib
 from types import ModuleType
 
@@ -59,6 +60,12 @@ def backend_module(concern: str, backend: str | None = None) -> ModuleType | Non
         import keras
 
         backend = keras.backend.backend()
+    return _load(concern, backend)
+
+
+@functools.cache
+def _load(concern: str, backend: str) -> ModuleType | None:
+    """The import behind :func:`backend_module`, remembered (misses too)."""
     if backend not in FRAMEWORKS:
         return None
     name = f"{__name__}.{backend}_{concern}"

@@ -28,7 +28,7 @@ objective may draw from the trainer's ``SeedGenerator`` directly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import keras
 from keras import ops
@@ -78,6 +78,7 @@ class Run(Protocol):
         """
 
 
+@runtime_checkable
 class AdversarialHooks(Protocol):
     """What a backend ``train_step`` calls on its trainer, and nothing else."""
 

@@ -94,8 +94,8 @@ def resolve_optimizer(
 class AdversarialTrainer(CompileConfigMixin, adversarial_step_class(), keras.Model):
     """Base of trainers whose generators and discriminators take turns in ``fit()``.
 
-    Not public: subclass it for a new adversarial trainer (see the module
-    docstring). The generators share ``generator_optimizer`` and the
+    Subclass it for a new adversarial trainer (see the module docstring);
+    it is not a trainer by itself. The generators share ``generator_optimizer`` and the
     discriminators ``discriminator_optimizer``; the trainer's ``optimizer``
     is the ``MultiOptimizer`` holding both (its ``iterations`` counts
     ``fit()`` steps).
@@ -148,11 +148,15 @@ class AdversarialTrainer(CompileConfigMixin, adversarial_step_class(), keras.Mod
         run_eagerly: bool = False,
         jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,
+        configure: Callable[[], None] | None = None,
     ) -> None:
         """Resolve and build both optimizers, hold them in one MultiOptimizer, compile.
 
         ``compile_args`` are the subclass's own ``compile()`` arguments (JSON),
-        saved beside the optimizers in the compile config.
+        saved beside the optimizers in the compile config. ``configure()``
+        runs once both optimizers are accepted, before Keras compiles: a
+        subclass sets its own compile state there, so a refused optimizer
+        leaves the trainer as it was.
         """
         g_vars = self._variables_of(self._GENERATORS)
         d_vars = self._variables_of(self._DISCRIMINATORS)
@@ -167,6 +171,8 @@ class AdversarialTrainer(CompileConfigMixin, adversarial_step_class(), keras.Mod
                 "`generator_optimizer` and `discriminator_optimizer` must be two "
                 "different optimizer instances (each keeps its own slots)."
             )
+        if configure is not None:
+            configure()
         # Built here, each on its networks' variables in `_GENERATORS` /
         # `_DISCRIMINATORS` order: JAX's `stateless_apply` relies on it.
         g_opt.build(g_vars)
@@ -210,6 +216,22 @@ class AdversarialTrainer(CompileConfigMixin, adversarial_step_class(), keras.Mod
                 f"{name}.fit() does not support `validation_data` or "
                 f"`validation_split`{validation_hint}."
             )
+
+    def fit(
+        self, x: Any = None, y: Any = None, **kwargs: Any
+    ) -> keras.callbacks.History:
+        """``keras.Model.fit``, after :meth:`_check_fit` (compiled, no validation).
+
+        Args:
+            x: What the trainer's ``_unpack_batch`` takes apart.
+            y: Likewise.
+            **kwargs: Other ``keras.Model.fit`` arguments, except validation.
+
+        Returns:
+            The ``History``.
+        """
+        self._check_fit(kwargs, "")
+        return super().fit(x, y, **kwargs)
 
     def evaluate(self, *args: Any, **kwargs: Any) -> Any:
         """Not supported: held-out adversarial losses are not a score."""

@@ -243,11 +243,14 @@ class GAN(AdversarialTrainer):
                 "jit_compile=False (the default on torch) or set "
                 "gradient_penalty_weight=0 and r1_penalty_weight=0."
             )
-        self.adversarial_loss = loss
-        self.gradient_penalty_weight = gradient_penalty_weight
-        self.r1_penalty_weight = r1_penalty_weight
-        self.discriminator_steps = discriminator_steps
-        self._objective_fns = _OBJECTIVES[loss]
+
+        def configure() -> None:
+            self.adversarial_loss = loss
+            self.gradient_penalty_weight = gradient_penalty_weight
+            self.r1_penalty_weight = r1_penalty_weight
+            self.discriminator_steps = discriminator_steps
+            self._objective_fns = _OBJECTIVES[loss]
+
         self._compile_optimizers(
             generator_optimizer,
             discriminator_optimizer,
@@ -261,6 +264,7 @@ class GAN(AdversarialTrainer):
             run_eagerly=run_eagerly,
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
+            configure=configure,
         )
 
     @property
