@@ -285,7 +285,9 @@ class ScheduledMomentum(OptimizerWrapper):
         value = self.momentum_at(step)
         new_own = [
             value if v is self.current_momentum else own
-            for v, own in zip(self._variables, own_values, strict=True)
+            for v, own in zip(
+                keras_compat.optimizer_own_variables(self), own_values, strict=True
+            )
         ]
         with self._momentum(value):
             new_trainable, new_inner = self.inner_optimizer.stateless_apply(

@@ -98,6 +98,25 @@ def optimizer_built_variables(optimizer: keras.optimizers.Optimizer) -> list:
     return list(getattr(optimizer, "_trainable_variables", None) or [])
 
 
+def optimizer_own_variables(optimizer: keras.optimizers.Optimizer) -> list:
+    """The variables an optimizer tracks itself (its counters and slots), as a list.
+
+    For an optimizer that wraps another (the pattern of Keras's
+    ``LossScaleOptimizer``), the wrapper's own, without the inner
+    optimizer's; for a plain optimizer, its ``variables``.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.utils.keras_compat import optimizer_own_variables
+    >>> opt = keras.optimizers.SGD()
+    >>> opt.build([keras.Variable([1.0])])
+    >>> [v.name for v in optimizer_own_variables(opt)] == [v.name for v in opt.variables]
+    True
+    """
+    return optimizer._variables
+
+
 def optimizer_variable_index(
     optimizer: keras.optimizers.Optimizer, variable: Any
 ) -> int:

@@ -70,6 +70,18 @@ def test_optimizer_built_variables_are_the_build_argument_in_order():
     assert [id(v) for v in built] == [id(b), id(a)]
 
 
+def test_optimizer_own_variables_are_its_variables_and_grow_with_it():
+    optimizer = keras.optimizers.Adam()
+    optimizer.build([keras.Variable(np.ones(2))])
+    own = keras_compat.optimizer_own_variables(optimizer)
+    assert [id(v) for v in own] == [id(v) for v in optimizer.variables], (
+        "Optimizer._variables no longer lists the optimizer's variables"
+    )
+    count = len(own)
+    optimizer.add_variable((3,), name="extra")
+    assert len(keras_compat.optimizer_own_variables(optimizer)) == count + 1
+
+
 def test_optimizer_variable_index_addresses_the_variables_slots():
     a, b = keras.Variable(np.ones(2)), keras.Variable(np.zeros(3))
     optimizer = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
