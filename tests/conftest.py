@@ -54,13 +54,13 @@ def _seed_global_generators(seed):
     seed where TensorFlow is loaded (the shuffles of `fit`) and torch's.
     """
     import keras
-    from keras.src.backend.common import global_state
-    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+
+    from keras_dlkit.utils.keras_compat import reset_global_seed_generator
 
     random.seed(seed)
     np.random.seed(seed)
     # Keras recreates its global SeedGenerator from `random` on next use.
-    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    reset_global_seed_generator()
     if "tensorflow" in sys.modules:
         sys.modules["tensorflow"].random.set_seed(seed)
     if keras.backend.backend() == "torch":

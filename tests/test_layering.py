@@ -26,17 +26,17 @@ FLOORS = {
     "api_export": 0,
     "utils": 1,
     "backends": 2,
-    "layers": 2,
-    "losses": 2,
-    "optimizers": 2,
-    "schedules": 2,
-    "boxes": 2,
-    "datasets": 3,
-    "blocks": 3,
-    "callbacks": 3,
-    "training": 4,
-    "models": 5,
-    "testing": 6,
+    "layers": 3,
+    "losses": 3,
+    "optimizers": 3,
+    "schedules": 3,
+    "boxes": 3,
+    "datasets": 4,
+    "blocks": 4,
+    "callbacks": 4,
+    "training": 5,
+    "models": 6,
+    "testing": 7,
 }
 
 
@@ -114,14 +114,14 @@ def test_checker_catches_upward_and_private_imports():
         "from ..layers.sampling import Sampling\n"
     )
     assert offences(source, "keras_dlkit.layers.example") == [
-        "line 2: keras_dlkit.layers.example (floor 2) imports "
-        "keras_dlkit.blocks._residual.ResidualBase (floor 3)",
+        "line 2: keras_dlkit.layers.example (floor 3) imports "
+        "keras_dlkit.blocks._residual.ResidualBase (floor 4)",
         "line 2: keras_dlkit.layers.example borrows "
         "keras_dlkit.blocks._residual.ResidualBase, private to keras_dlkit.blocks",
-        "line 4: keras_dlkit.layers.example (floor 2) imports "
-        "keras_dlkit.models.create_model (floor 5)",
-        "line 5: keras_dlkit.layers.example (floor 2) imports "
-        "keras_dlkit.models._common.check_name (floor 5)",
+        "line 4: keras_dlkit.layers.example (floor 3) imports "
+        "keras_dlkit.models.create_model (floor 6)",
+        "line 5: keras_dlkit.layers.example (floor 3) imports "
+        "keras_dlkit.models._common.check_name (floor 6)",
         "line 5: keras_dlkit.layers.example borrows "
         "keras_dlkit.models._common.check_name, private to keras_dlkit.models",
     ]

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils._keras import clone_initializer
+from keras_dlkit.utils.keras_compat import clone_initializer
 from keras_dlkit.utils.validation import (
     check_activation,
     check_choice,

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_dlkit.utils._keras import clone_initializer
+from keras_dlkit.utils.keras_compat import clone_initializer
 from keras_dlkit.utils.validation import check_float, check_int
 
 Step = str | tuple[str, str]

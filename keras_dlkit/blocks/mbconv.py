@@ -10,7 +10,7 @@ import keras
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.drop_path import DropPath
 from keras_dlkit.layers.squeeze_excite import SqueezeExcite
-from keras_dlkit.utils._keras import clone_initializer
+from keras_dlkit.utils.keras_compat import clone_initializer
 from keras_dlkit.utils.validation import check_float, check_int
 
 #: ``keras.applications`` EfficientNet's convolution initializer (He, fan-out).

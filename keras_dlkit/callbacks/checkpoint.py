@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils import atomic
+from keras_dlkit.utils import atomic, keras_compat
 from keras_dlkit.utils.validation import check_choice, check_int
 
 MANIFEST = "manifest.json"
@@ -42,7 +42,7 @@ def _metric_direction(model: Any, name: str) -> str | None:
         metrics.extend(getattr(metric, "metrics", None) or [metric])
     for metric in metrics:
         if getattr(metric, "name", None) == name:
-            direction = getattr(metric, "_direction", None)
+            direction = keras_compat.metric_direction(metric)
             if direction == "up":
                 return "max"
             if direction == "down":

@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.optimizers.gradient_norm import GradientNormTracker
+from keras_dlkit.utils import keras_compat
 
 
 def _find_tracker(optimizer: Any) -> GradientNormTracker | None:
@@ -96,11 +97,11 @@ class GradientNormLogger(keras.callbacks.Callback):
         value: Any = tracker.gradient_norm
         # JAX's fit keeps the newest variable values outside the variables
         # until the epoch ends; read ours from there without a full sync.
-        state = getattr(self.model, "_jax_state", None)
+        state = keras_compat.jax_trainer_state(self.model)
         if (
-            isinstance(state, dict)
+            state is not None
             and state.get("optimizer_variables")
-            and not getattr(self.model, "_jax_state_synced", True)
+            and not keras_compat.jax_state_synced(self.model)
         ):
             if self._index is None:
                 for i, var in enumerate(self.model.optimizer.variables):

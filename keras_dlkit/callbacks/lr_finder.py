@@ -17,13 +17,11 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.utils import keras_compat
+from keras_dlkit.utils.arrays import to_numpy
 from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
 _SUGGESTION_METHODS = ("valley", "steepest", "minimum")
-
-
-def _to_numpy(variable: Any) -> np.ndarray:
-    return np.array(ops.convert_to_numpy(variable.value), copy=True)
 
 
 @keras_dlkit_export("keras_dlkit.callbacks.LRFinder")
@@ -179,8 +177,8 @@ class LRFinder(keras.callbacks.Callback):
         self.losses = []
         self.smoothed_losses = []
         self._reset_state()
-        self._saved_model = [_to_numpy(v) for v in self.model.variables]
-        self._saved_optimizer = [_to_numpy(v) for v in optimizer.variables]
+        self._saved_model = [to_numpy(v, copy=True) for v in self.model.variables]
+        self._saved_optimizer = [to_numpy(v, copy=True) for v in optimizer.variables]
         self._saved_learning_rate = float(ops.convert_to_numpy(optimizer.learning_rate))
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -200,7 +198,7 @@ class LRFinder(keras.callbacks.Callback):
             # trainer reads the variables again before the next step.
             self._sync_jax()
             model.optimizer.learning_rate.assign(self.learning_rate_at(self._step))
-            model._jax_state_synced = True
+            keras_compat.mark_jax_state_synced(model)
         else:
             model.optimizer.learning_rate.assign(self.learning_rate_at(self._step))
 

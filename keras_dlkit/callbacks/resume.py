@@ -25,7 +25,9 @@ import keras
 import numpy as np
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils import atomic
+from keras_dlkit.backends import backend_module
+from keras_dlkit.utils import atomic, keras_compat
+from keras_dlkit.utils.arrays import to_numpy
 from keras_dlkit.utils.validation import check_choice, check_int
 
 SNAPSHOT_VERSION = 1
@@ -35,10 +37,6 @@ _SNAPSHOT_PATTERN = re.compile(r"^snapshot-(\d+)\.npz$")
 def snapshot_name(epoch: int) -> str:
     """File name of the snapshot taken after ``epoch`` epochs."""
     return f"snapshot-{epoch:06d}.npz"
-
-
-def _to_numpy(variable: Any) -> np.ndarray:
-    return np.array(keras.ops.convert_to_numpy(variable.value), copy=True)
 
 
 def _storable(array: np.ndarray) -> np.ndarray:
@@ -247,9 +245,9 @@ class ResumeFromCrash(keras.callbacks.Callback):
         )
         arrays: dict[str, np.ndarray] = {}
         for i, variable in enumerate(model_variables):
-            arrays[f"model_{i:05d}"] = _storable(_to_numpy(variable))
+            arrays[f"model_{i:05d}"] = _storable(to_numpy(variable, copy=True))
         for i, variable in enumerate(optimizer_variables):
-            arrays[f"optimizer_{i:05d}"] = _storable(_to_numpy(variable))
+            arrays[f"optimizer_{i:05d}"] = _storable(to_numpy(variable, copy=True))
         py_version, py_state, py_gauss = random.getstate()
         np_state = np.random.get_state(legacy=True)
         arrays["rng_numpy_keys"] = np.asarray(np_state[1], dtype=np.uint32)
@@ -270,15 +268,11 @@ class ResumeFromCrash(keras.callbacks.Callback):
             "torch_cuda_devices": 0,
             "logs": self.logs[:epoch],
         }
-        if keras.backend.backend() == "torch":
-            import torch
-
-            arrays["rng_torch_cpu"] = torch.get_rng_state().numpy().copy()
-            if torch.cuda.is_available():
-                states = torch.cuda.get_rng_state_all()
-                meta["torch_cuda_devices"] = len(states)
-                for i, state in enumerate(states):
-                    arrays[f"rng_torch_cuda_{i}"] = state.numpy().copy()
+        torch_rng = backend_module("rng")
+        if torch_rng is not None:
+            torch_arrays = torch_rng.rng_state_arrays()
+            meta["torch_cuda_devices"] = len(torch_arrays) - 1
+            arrays.update(torch_arrays)
         arrays["meta"] = np.asarray(json.dumps(meta))
         return arrays
 
@@ -349,7 +343,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
             if value.dtype.kind == "u" and dtype != keras.backend.standardize_dtype(
                 value.dtype
             ):
-                value = value.view(_to_numpy(variable).dtype)
+                value = value.view(to_numpy(variable, copy=True).dtype)
             variable.assign(value)
 
     def _restore_rng(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
@@ -372,19 +366,9 @@ class ResumeFromCrash(keras.callbacks.Callback):
                 npr["cached_gaussian"],
             )
         )
-        if keras.backend.backend() == "torch" and "rng_torch_cpu" in arrays:
-            import torch
-
-            torch.set_rng_state(torch.from_numpy(arrays["rng_torch_cpu"].copy()))
-            devices = meta.get("torch_cuda_devices", 0)
-            if devices and torch.cuda.is_available():
-                if torch.cuda.device_count() == devices:
-                    torch.cuda.set_rng_state_all(
-                        [
-                            torch.from_numpy(arrays[f"rng_torch_cuda_{i}"].copy())
-                            for i in range(devices)
-                        ]
-                    )
+        torch_rng = backend_module("rng")
+        if torch_rng is not None and "rng_torch_cpu" in arrays:
+            torch_rng.restore_rng_state(arrays, meta.get("torch_cuda_devices", 0))
 
     # -- callback hooks -----------------------------------------------------
 
@@ -453,7 +437,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
         self.resumed_from = path
         self._saved = epoch
         # fit() reads this right after on_train_begin (BackupAndRestore's way).
-        model._initial_epoch = epoch
+        keras_compat.set_initial_epoch(model, epoch)
         self._cleared_initial_epoch = False
         if self.verbose:
             print(f"ResumeFromCrash: resuming after epoch {epoch} from {path}")
@@ -461,7 +445,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._cleared_initial_epoch:
             # fit() has read it; do not let it leak into a later fit().
-            self.model._initial_epoch = None
+            keras_compat.set_initial_epoch(self.model, None)
             self._cleared_initial_epoch = True
         self._flush()
 
@@ -480,7 +464,7 @@ class ResumeFromCrash(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if not self._cleared_initial_epoch:
-            self.model._initial_epoch = None
+            keras_compat.set_initial_epoch(self.model, None)
             self._cleared_initial_epoch = True
         if not self.delete_on_train_end:
             self._flush()

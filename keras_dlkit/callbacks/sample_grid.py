@@ -333,7 +333,7 @@ class SampleGrid(keras.callbacks.Callback):
     def _log_to_tensorboard(self, grid: np.ndarray, epoch: int) -> None:
         if self._writer is None:
             try:
-                import tensorflow as tf
+                from keras_dlkit.backends.tensorflow_summary import ImageWriter
             except ImportError:
                 warnings.warn(
                     "SampleGrid: `log_dir` is set but TensorFlow is not "
@@ -342,9 +342,6 @@ class SampleGrid(keras.callbacks.Callback):
                 )
                 self.log_dir = None
                 return
-            self._tf = tf
-            self._writer = tf.summary.create_file_writer(self.log_dir)
+            self._writer = ImageWriter(self.log_dir)
         image = grid[None, ..., None] if grid.ndim == 2 else grid[None]
-        with self._writer.as_default():
-            self._tf.summary.image("samples", image, step=epoch)
-        self._writer.flush()
+        self._writer.image("samples", image, step=epoch)

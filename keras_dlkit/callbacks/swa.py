@@ -20,12 +20,10 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.backends import backend_module
+from keras_dlkit.utils import keras_compat
+from keras_dlkit.utils.arrays import to_numpy
 from keras_dlkit.utils.validation import check_int
-
-
-def _to_numpy(variable: Any) -> np.ndarray:
-    return np.array(ops.convert_to_numpy(variable.value), copy=True)
-
 
 # -- the batch-norm refresh ----------------------------------------------------------
 
@@ -33,7 +31,7 @@ def _to_numpy(variable: Any) -> np.ndarray:
 def _batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
     """The BatchNormalization layers that update their statistics in training."""
     layers = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in keras_compat.flatten_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
             layers.append(layer)
     return layers
@@ -82,13 +80,12 @@ def _batch_size_of(x: Any) -> int:
 
 @contextlib.contextmanager
 def _no_grad() -> Iterator[None]:
-    if keras.backend.backend() == "torch":
-        import torch
-
-        with torch.no_grad():
-            yield
-    else:
+    autograd = backend_module("autograd")
+    if autograd is None:
         yield
+    else:
+        with autograd.no_grad():
+            yield
 
 
 @keras_dlkit_export("keras_dlkit.callbacks.update_batch_norm_statistics")
@@ -173,7 +170,9 @@ def update_batch_norm_statistics(
             f"batch-norm statistics can be updated; unbuilt layers: {unbuilt}."
         )
 
-    saved = {id(layer): [_to_numpy(v) for v in layer.variables] for layer in layers}
+    saved = {
+        id(layer): [to_numpy(v, copy=True) for v in layer.variables] for layer in layers
+    }
     momenta = {id(layer): layer.momentum for layer in layers}
     # Per layer: count, mean and sum of squared deviations (float64).
     counts = {id(layer): 0 for layer in layers}
@@ -353,7 +352,8 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
         if not self._averages_now(epoch):
             return
         values = [
-            _to_numpy(v).astype(np.float64) for v in self.model.trainable_variables
+            to_numpy(v, copy=True).astype(np.float64)
+            for v in self.model.trainable_variables
         ]
         if self._sums is None:
             self._sums = values

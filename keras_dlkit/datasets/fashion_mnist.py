@@ -11,6 +11,7 @@ import numpy as np
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.datasets import _cache, _sources
+from keras_dlkit.utils import keras_compat
 
 NAME = "fashion-mnist"
 FILES = (
@@ -67,10 +68,9 @@ def _keras_reads(directory: str) -> bool:
     changed since.
     """
     try:
-        from keras.src.backend.config import keras_home
+        home = keras_compat.keras_home()
     except ImportError:  # pragma: no cover - private path moved
         return False
-    home = keras_home()
     theirs = os.path.join(home, "datasets", NAME)
     return (
         os.access(home, os.W_OK)

@@ -17,6 +17,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_dlkit.utils import keras_compat
+
 # Base-optimizer arguments a wrapper does not take: they belong to the inner
 # optimizer. ``from_config`` of older files may still pass their defaults.
 BASE_OPTIMIZER_DEFAULTS = {
@@ -78,7 +80,9 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
     @property
     def variables(self) -> list[Any]:
         """The wrapper's variables followed by the inner optimizer's."""
-        return self._variables + self.inner_optimizer.variables
+        return (
+            keras_compat.optimizer_own_variables(self) + self.inner_optimizer.variables
+        )
 
     def build_on_first_apply(
         self, grads: list[Any], trainable_variables: list[Any] | None
@@ -120,7 +124,7 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
                 f"one: got {len(optimizer_variables)} values for "
                 f"{len(self.variables)} variables."
             )
-        n_own = len(self._variables)
+        n_own = len(keras_compat.optimizer_own_variables(self))
         own = [ops.convert_to_tensor(v) for v in optimizer_variables[:n_own]]
         return own, optimizer_variables[n_own:]
 

@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.backends import backend_module
 from keras_dlkit.optimizers.gradient_norm import (
     GradientNormTracker,
     norm_from_squares,
@@ -72,90 +73,6 @@ class _KerasMath:
         return ops.cast(ops.cast(grad, "float32") * factor, grad.dtype)
 
 
-def _torch_unit_squares(x: Any) -> Any:
-    """Sum of squares per unit of a torch tensor, in float32, as a vector."""
-    import torch  # noqa: PLC0415 - only on the torch backend
-
-    if x.dtype != torch.float32:
-        x = x.float()
-    axes = _reduced_axes(x)
-    if axes is None:
-        return x.square().reshape(-1).sum(dim=0, keepdim=True)
-    return x.square().sum(dim=axes)
-
-
-class _TorchMath:
-    """The same arithmetic in torch calls, for the torch backend.
-
-    Torch runs the step eagerly. There each call costs microseconds of
-    Python dispatch whatever the tensor's size (tens of them for a
-    ``keras.ops`` call), and a fresh full-size tensor costs the page
-    faults of its memory: for the 784-512-512-10 MLP the two made AGC
-    2.5-3.5 ms of an 11-15 ms step. So the calls here are torch's own and
-    as few as the arithmetic allows: two per tensor for its units' sums of
-    squares, one root for all of them, no ``detach`` (they run under
-    ``no_grad``), and ``scale`` scales a float32 gradient in place when
-    it is its variable's own ``.grad`` (see :meth:`scale`).
-    """
-
-    @staticmethod
-    def joined_unit_norms(tensors: list[Any]) -> tuple[Any, list[int]]:
-        # Not torch.linalg.vector_norm: over the leading axes it runs a
-        # strided kernel, 3x slower here than the square and the sum.
-        import torch  # noqa: PLC0415 - only on the torch backend
-
-        with torch.no_grad():
-            squares = [_torch_unit_squares(x) for x in tensors]
-            return torch.cat(squares).sqrt_(), [int(n.shape[0]) for n in squares]
-
-    @staticmethod
-    def maximum(vector: Any, other: Any) -> Any:
-        return vector.clamp(min=other)  # `other` a number or a tensor
-
-    @staticmethod
-    def split(vector: Any, sizes: list[int]) -> list[Any]:
-        return list(vector.split(sizes))
-
-    @staticmethod
-    def sum_of_squares(x: Any) -> Any:
-        import torch  # noqa: PLC0415
-
-        with torch.no_grad():
-            return x.float().square().sum()
-
-    @staticmethod
-    def norm_from_squares(squares: list[Any]) -> Any:
-        import torch  # noqa: PLC0415
-
-        if not squares:
-            return norm_from_squares(squares)
-        if len(squares) == 1:
-            return squares[0].sqrt()
-        return torch.stack(squares).sum().sqrt()
-
-    @staticmethod
-    def scale(grad: Any, factor: Any, owner: Any) -> Any:
-        """``grad * factor``; in place if ``grad`` is ``owner``'s ``.grad``.
-
-        Keras's torch ``train_step`` hands the optimizer the variables' own
-        ``.grad`` tensors, which the next backward pass replaces; scaling
-        those in place (as ``torch.nn.utils.clip_grad_norm_`` does) saves a
-        model-sized tensor and a pass over it. Gradients a caller passes to
-        ``apply`` itself, and non-float32 ones, get a new tensor instead.
-        """
-        import torch  # noqa: PLC0415
-
-        if grad.ndim == 0:
-            factor = factor.reshape(())
-        with torch.no_grad():
-            if grad.dtype != torch.float32:
-                return (grad.float() * factor).to(grad.dtype)
-            value = getattr(owner, "value", None)
-            if value is not None and getattr(value, "grad", None) is grad:
-                return grad.mul_(factor)
-            return grad * factor
-
-
 class _TensorFlowMath(_KerasMath):
     """``keras.ops``, but each unit norm in one TensorFlow op.
 
@@ -167,18 +84,25 @@ class _TensorFlowMath(_KerasMath):
 
     @staticmethod
     def unit_norms(x: Any) -> Any:
-        import tensorflow as tf  # noqa: PLC0415 - only on the tensorflow backend
-
-        x = tf.cast(x, "float32")
-        return tf.reshape(
-            tf.math.reduce_euclidean_norm(x, axis=_reduced_axes(x)), (-1,)
-        )
+        return backend_module("agc").unit_norms(x)
 
 
 def _math() -> type:
-    return {"torch": _TorchMath, "tensorflow": _TensorFlowMath}.get(
-        keras.backend.backend(), _KerasMath
-    )
+    """The arithmetic for the active backend.
+
+    TensorFlow: :class:`_TensorFlowMath`. Torch: ``TorchAGCMath`` of
+    ``keras_dlkit/backends/torch_agc.py``: torch runs the step eagerly,
+    where each call costs microseconds of Python dispatch whatever the
+    tensor's size and a fresh full-size tensor costs its page faults, so
+    it makes as few torch calls as the arithmetic allows and scales a
+    variable's own ``.grad`` in place. JAX: :class:`_KerasMath`.
+    """
+    backend = keras.backend.backend()
+    if backend == "torch":
+        return backend_module("agc").TorchAGCMath
+    if backend == "tensorflow":
+        return _TensorFlowMath
+    return _KerasMath
 
 
 def _check_exclude(exclude: Any) -> list[str]:
@@ -298,10 +222,10 @@ class AdaptiveGradientClipping(GradientNormTracker):
         vector, so the threshold arithmetic runs once for all of them and
         each gradient is read twice (its norms, then the scaling). The
         arithmetic is ``keras.ops`` on JAX and a class per backend on
-        TensorFlow and torch (:class:`_TensorFlowMath`, :class:`_TorchMath`).
+        TensorFlow and torch (:class:`_TensorFlowMath`, ``TorchAGCMath``).
 
         With ``in_place``, a torch gradient that is its variable's own
-        ``.grad`` is scaled in place (see :meth:`_TorchMath.scale`): only
+        ``.grad`` is scaled in place (see ``TorchAGCMath.scale`` in ``keras_dlkit/backends/torch_agc.py``): only
         for a caller that hands the result straight to the inner optimizer.
         """
         math = _math()

@@ -17,6 +17,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.optimizers._wrapper import OptimizerWrapper
+from keras_dlkit.utils import keras_compat
 
 
 def _get_inner_optimizer(optimizer: Any) -> keras.optimizers.Optimizer:
@@ -230,7 +231,10 @@ class GradientNormTracker(OptimizerWrapper):
         """
         own_values, inner_values = self.split_values(optimizer_variables)
         by_id = {
-            id(v): value for v, value in zip(self._variables, own_values, strict=True)
+            id(v): value
+            for v, value in zip(
+                keras_compat.optimizer_own_variables(self), own_values, strict=True
+            )
         }
         state = {key: by_id[id(var)] for key, var in self._state_variables.items()}
         new_grads, new_state = self._transform(
@@ -244,7 +248,9 @@ class GradientNormTracker(OptimizerWrapper):
         }
         new_own = [
             new_by_id.get(id(v), value)
-            for v, value in zip(self._variables, own_values, strict=True)
+            for v, value in zip(
+                keras_compat.optimizer_own_variables(self), own_values, strict=True
+            )
         ]
         new_trainable, new_inner = self.inner_optimizer.stateless_apply(
             inner_values, new_grads, trainable_variables

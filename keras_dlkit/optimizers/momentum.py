@@ -24,6 +24,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.optimizers._wrapper import OptimizerWrapper
+from keras_dlkit.utils import keras_compat
 
 _SUPPORTED = "keras.optimizers.SGD (momentum > 0), Adam or AdamW"
 
@@ -59,7 +60,7 @@ def _sgd_update_step(
     """
     learning_rate = ops.cast(learning_rate, variable.dtype)
     gradient = ops.cast(gradient, variable.dtype)
-    m = optimizer.momentums[optimizer._get_variable_index(variable)]
+    m = optimizer.momentums[keras_compat.optimizer_variable_index(optimizer, variable)]
     momentum = ops.cast(momentum, variable.dtype)
     optimizer.assign(
         m,
@@ -284,7 +285,9 @@ class ScheduledMomentum(OptimizerWrapper):
         value = self.momentum_at(step)
         new_own = [
             value if v is self.current_momentum else own
-            for v, own in zip(self._variables, own_values, strict=True)
+            for v, own in zip(
+                keras_compat.optimizer_own_variables(self), own_values, strict=True
+            )
         ]
         with self._momentum(value):
             new_trainable, new_inner = self.inner_optimizer.stateless_apply(

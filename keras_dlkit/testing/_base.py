@@ -26,8 +26,8 @@ from keras_dlkit.testing._tensors import (
     _random_array,
     _shape_of,
     _shapes_match,
-    _to_numpy,
 )
+from keras_dlkit.utils.arrays import to_numpy
 
 
 class HarnessBase:
@@ -118,7 +118,7 @@ class HarnessBase:
         flat_x = keras.tree.flatten(x)
         flat_y = keras.tree.flatten(y)
         if len(flat_x) != len(flat_y):
-            x_arr, y_arr = _to_numpy(x), _to_numpy(y)
+            x_arr, y_arr = to_numpy(x), to_numpy(y)
             flat_x, flat_y = [x_arr], [y_arr]
         for index, (a, b) in enumerate(zip(flat_x, flat_y, strict=True)):
             a_np, b_np = _comparable(a), _comparable(b)
@@ -278,7 +278,7 @@ class HarnessBase:
                     )
 
     def _fit_one_step(self, model, input_data, outputs, loss, target, name):
-        x = keras.tree.map_structure(_to_numpy, input_data)
+        x = keras.tree.map_structure(to_numpy, input_data)
         batch_size = int(keras.tree.flatten(x)[0].shape[0])
         if target is None:
             rng = np.random.default_rng(_SEED + 1)
@@ -286,8 +286,8 @@ class HarnessBase:
                 lambda item: rng.standard_normal(_shape_of(item)).astype("float32"),
                 outputs,
             )
-        y = keras.tree.map_structure(_to_numpy, target)
-        before = [np.array(_to_numpy(w)) for w in model.trainable_weights]
+        y = keras.tree.map_structure(to_numpy, target)
+        before = [np.array(to_numpy(w)) for w in model.trainable_weights]
         with self._stage(f"Compiling {name} for one training step"):
             model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss=loss)
         with self._stage(f"One training step (model.fit) of {name}"):
@@ -306,7 +306,7 @@ class HarnessBase:
         unchanged = [
             weight.path
             for weight, old in zip(model.trainable_weights, before, strict=True)
-            if np.array_equal(_to_numpy(weight), old)
+            if np.array_equal(to_numpy(weight), old)
         ]
         if unchanged:
             self.fail(

@@ -8,7 +8,9 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras import ops
+
+from keras_dlkit.utils.arrays import to_numpy
+from keras_dlkit.utils.keras_compat import flatten_layers
 
 _SEED = 1337
 
@@ -72,20 +74,9 @@ def _shapes_match(expected: Sequence, actual: Sequence) -> bool:
     return all(e is None or e == a for e, a in zip(expected, actual, strict=True))
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    if isinstance(x, np.ndarray):
-        return x
-    if isinstance(x, keras.Variable):
-        return np.asarray(ops.convert_to_numpy(x.value))
-    try:
-        return np.asarray(ops.convert_to_numpy(x))
-    except Exception:  # Python scalars and lists.
-        return np.asarray(x)
-
-
 def _comparable(x: Any) -> np.ndarray:
     """A NumPy array; floats (bfloat16 included) as float64."""
-    array = _to_numpy(x)
+    array = to_numpy(x)
     if _is_float_dtype(_dtype_of(array)):
         return array.astype("float64")
     return array
@@ -151,7 +142,7 @@ def _init_argument_names(layer_cls: type) -> list[str]:
 
 def _all_layers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
     """``layer`` and every layer tracked inside it, at any depth."""
-    return list(layer._flatten_layers(include_self=True, recursive=True))
+    return flatten_layers(layer, include_self=True)
 
 
 def _describe(obj: Any) -> str:

@@ -15,8 +15,8 @@ from keras_dlkit.testing._tensors import (
     _dtype_of,
     _is_float_dtype,
     _shape_of,
-    _to_numpy,
 )
+from keras_dlkit.utils.arrays import to_numpy
 
 __all__ = ["SavingChecks"]
 
@@ -94,11 +94,11 @@ class SavingChecks:
         if randomize_weights:
             self._randomize_weights(model)
         with self._stage(f"Calling {name} before saving"):
-            expected = keras.tree.map_structure(_to_numpy, model(input_data))
+            expected = keras.tree.map_structure(to_numpy, model(input_data))
         self._check_finite(expected, f"{name} before saving")
         loaded = self._save_and_load(model)
         with self._stage(f"Calling {name} after loading"):
-            actual = keras.tree.map_structure(_to_numpy, loaded(input_data))
+            actual = keras.tree.map_structure(to_numpy, loaded(input_data))
         self._check_finite(actual, f"{name} after the .keras round trip")
         self.assertAllClose(
             actual,
@@ -116,7 +116,7 @@ class SavingChecks:
         for weight in model.weights:
             if not _is_float_dtype(_dtype_of(weight)):
                 continue  # Counters and indices: not weights to perturb.
-            old = np.asarray(_to_numpy(weight), dtype="float64")
+            old = np.asarray(to_numpy(weight), dtype="float64")
             scale = float(np.max(np.abs(old))) if old.size else 0.0
             scale = scale if scale > 0.0 else 1.0
             new = old * rng.uniform(0.9, 1.1, old.shape) + (

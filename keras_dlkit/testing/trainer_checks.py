@@ -22,8 +22,8 @@ from keras_dlkit.testing._tensors import (
     _is_float_dtype,
     _shape_of,
     _shapes_match,
-    _to_numpy,
 )
+from keras_dlkit.utils.arrays import to_numpy
 
 __all__ = ["GENERATOR_ATTRIBUTES", "TrainerChecks"]
 
@@ -169,8 +169,8 @@ class TrainerChecks:
         optimizers = _optimizers(trainer)
         if not optimizers:
             self.fail(f"{name} has no optimizer after compile().")
-        iterations = {label: int(_to_numpy(o.iterations)) for label, o in optimizers}
-        before = [np.array(_to_numpy(w)) for w in trainer.trainable_weights]
+        iterations = {label: int(to_numpy(o.iterations)) for label, o in optimizers}
+        before = [np.array(to_numpy(w)) for w in trainer.trainable_weights]
         batch_size = int(_shape_of(keras.tree.flatten(x)[0])[0])
         with self._stage(f"One fit() step of {name}"):
             with warnings.catch_warnings():
@@ -191,7 +191,7 @@ class TrainerChecks:
         unchanged = [
             weight.path
             for weight, old in zip(trainer.trainable_weights, before, strict=True)
-            if np.array_equal(_to_numpy(weight), old)
+            if np.array_equal(to_numpy(weight), old)
         ]
         if unchanged:
             self.fail(
@@ -201,9 +201,9 @@ class TrainerChecks:
             )
         stuck = [
             f"{label} ({type(optimizer).__name__}, iterations "
-            f"{int(_to_numpy(optimizer.iterations))})"
+            f"{int(to_numpy(optimizer.iterations))})"
             for label, optimizer in optimizers
-            if int(_to_numpy(optimizer.iterations)) <= iterations[label]
+            if int(to_numpy(optimizer.iterations)) <= iterations[label]
         ]
         if stuck:
             self.fail(
@@ -255,10 +255,10 @@ class TrainerChecks:
             )
             with self._stage(f"Calling {name}.{attribute} before and after loading"):
                 expected = keras.tree.map_structure(
-                    _to_numpy, network(inputs, training=False)
+                    to_numpy, network(inputs, training=False)
                 )
                 actual = keras.tree.map_structure(
-                    _to_numpy, revived(inputs, training=False)
+                    to_numpy, revived(inputs, training=False)
                 )
             self._check_finite(expected, f"{name}.{attribute} before saving")
             self.assertAllClose(
@@ -277,8 +277,8 @@ class TrainerChecks:
         actual = self._generate(loaded, generate, generation_inputs, f"loaded {name}")
         self._check_finite(expected, f"{name}'s generated samples")
         self.assertAllClose(
-            keras.tree.map_structure(_to_numpy, actual),
-            keras.tree.map_structure(_to_numpy, expected),
+            keras.tree.map_structure(to_numpy, actual),
+            keras.tree.map_structure(to_numpy, expected),
             atol=atol,
             rtol=atol,
             msg=(
@@ -291,8 +291,8 @@ class TrainerChecks:
             revived = revived_optimizers.get(label)
             if revived is None:
                 continue  # The loaded trainer is not compiled alike.
-            saved_step = int(_to_numpy(optimizer.iterations))
-            loaded_step = int(_to_numpy(revived.iterations))
+            saved_step = int(to_numpy(optimizer.iterations))
+            loaded_step = int(to_numpy(revived.iterations))
             if saved_step != loaded_step:
                 self.fail(
                     f"The loaded {name}'s optimizer {label} has iterations "

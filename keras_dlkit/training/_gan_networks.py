@@ -1,4 +1,4 @@
-"""Checks of a GAN's two networks, and the optimizer router (private).
+"""Checks of an adversarial trainer's networks (private).
 
 Shared by :class:`~keras_dlkit.training.GAN` and its subclasses
 (:class:`~keras_dlkit.training.ConditionalGAN`, ...): each validates its
@@ -12,33 +12,6 @@ from typing import Any
 import keras
 
 from keras_dlkit.utils.validation import check_int
-
-
-def _check_network(
-    name: str, model: Any, num_inputs: int = 1, inputs_hint: str = ""
-) -> keras.Model:
-    if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"`{name}` must be a keras.Model (functional or Sequential, built "
-            f"on a keras.Input), got {model!r}."
-        )
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError):
-        inputs = outputs = None
-    if not inputs or not outputs:
-        raise ValueError(
-            f"`{name}` must be a functional or Sequential keras.Model built on "
-            f"a keras.Input (its input and output shapes must be known), got "
-            f"{model!r}."
-        )
-    if len(inputs) != num_inputs or len(outputs) != 1:
-        expected = "one input" if num_inputs == 1 else f"{num_inputs} inputs"
-        raise ValueError(
-            f"`{name}` must have exactly {expected}{inputs_hint} and one output, "
-            f"got {len(inputs)} inputs and {len(outputs)} outputs."
-        )
-    return model
 
 
 def _shapes_match(produced: tuple, expected: tuple) -> bool:
@@ -88,22 +61,3 @@ def _check_sample_shapes(generator_output: Any, discriminator_input: Any) -> Non
             f"The generator's output shape {(None, *g_output)} must match the "
             f"discriminator's input shape {(None, *d_input)}."
         )
-
-
-class _RouteByIdentity:
-    """MultiOptimizer router: each variable goes to the optimizer that owns it."""
-
-    def __init__(self, groups: list[tuple[list[Any], keras.optimizers.Optimizer]]):
-        self._owner = {}
-        for variables, optimizer in groups:
-            for variable in variables:
-                self._owner[id(variable)] = optimizer
-
-    def __call__(self, variable: Any) -> keras.optimizers.Optimizer:
-        try:
-            return self._owner[id(variable)]
-        except KeyError:
-            raise ValueError(
-                f"Variable {variable.path!r} belongs to neither the generator "
-                "nor the discriminator."
-            ) from None

@@ -17,37 +17,12 @@ from keras import ops
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.kl_sparsity import KLSparsityRegularization
 from keras_dlkit.training._compile_config import CompileConfigMixin
-from keras_dlkit.utils.validation import check_choice
+from keras_dlkit.utils import keras_compat
+from keras_dlkit.utils.validation import check_choice, check_network
 
 LOSSES = ("mse", "mae", "binary_crossentropy")
 
 _SEED_KEY = "seed_state"
-
-
-def _check_network(name: str, model: Any, num_outputs: tuple[int, ...] = (1,)):
-    """Check that ``model`` is a single-input functional model; return it."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"`{name}` must be a keras.Model (functional or Sequential, built on "
-            f"a keras.Input), got {model!r}."
-        )
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError):
-        inputs = outputs = None
-    if not inputs or not outputs:
-        raise ValueError(
-            f"`{name}` must be a functional or Sequential keras.Model built on a "
-            f"keras.Input (its input and output shapes must be known), got "
-            f"{model!r}."
-        )
-    if len(inputs) != 1 or len(outputs) not in num_outputs:
-        allowed = " or ".join(str(n) for n in num_outputs)
-        raise ValueError(
-            f"`{name}` must have exactly one input and {allowed} output(s), got "
-            f"{len(inputs)} input(s) and {len(outputs)} output(s)."
-        )
-    return model
 
 
 def _shapes_match(a: tuple, b: tuple) -> bool:
@@ -61,7 +36,7 @@ def _has_regularization(*models: keras.Model) -> bool:
     for model in models:
         if model.losses:  # weight regularizers
             return True
-        for layer in model._flatten_layers(include_self=False, recursive=True):
+        for layer in keras_compat.flatten_layers(model, include_self=False):
             if getattr(layer, "activity_regularizer", None) is not None:
                 return True
             if isinstance(layer, KLSparsityRegularization):
@@ -167,8 +142,8 @@ class Autoencoder(CompileConfigMixin, keras.Model):
 
     @classmethod
     def _check_networks(cls, encoder: Any, decoder: Any) -> tuple[Any, Any]:
-        encoder = _check_network("encoder", encoder)
-        decoder = _check_network("decoder", decoder)
+        encoder = check_network("encoder", encoder)
+        decoder = check_network("decoder", decoder)
         if encoder is decoder:
             raise ValueError("`encoder` and `decoder` must be two different models.")
         code = tuple(encoder.outputs[0].shape)[1:]

@@ -15,13 +15,12 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.training._gan_networks import (
-    _check_network,
     _check_sample_shapes,
     _check_separate,
     _latent_dim_of,
 )
 from keras_dlkit.training.gan import GAN
-from keras_dlkit.utils.validation import check_int
+from keras_dlkit.utils.validation import check_int, check_network
 
 
 def _check_label_input(name: str, tensor: Any) -> tuple:
@@ -101,6 +100,9 @@ class ConditionalGAN(GAN):
     (3, 4)
     """
 
+    _TRAINER_NAME = "ConditionalGAN"
+    _INSTANCE_NAME = "cgan"
+
     def __init__(
         self,
         generator: keras.Model,
@@ -126,9 +128,14 @@ class ConditionalGAN(GAN):
     def _check_networks(
         cls, generator: Any, discriminator: Any, latent_dim: int | None
     ) -> int:
-        generator = _check_network("generator", generator, 2, " ([noise, labels])")
-        discriminator = _check_network(
-            "discriminator", discriminator, 2, " ([samples, labels])"
+        generator = check_network(
+            "generator", generator, num_inputs=2, inputs_hint=" ([noise, labels])"
+        )
+        discriminator = check_network(
+            "discriminator",
+            discriminator,
+            num_inputs=2,
+            inputs_hint=" ([samples, labels])",
         )
         _check_separate(generator, discriminator)
         latent_dim = _latent_dim_of(generator.inputs[0], latent_dim)
@@ -139,7 +146,7 @@ class ConditionalGAN(GAN):
 
     # -- the hooks the backend train steps call -------------------------------------
 
-    def _split_batch(self, data: Any) -> tuple[Any, Any]:
+    def _unpack_batch(self, data: Any) -> tuple[Any, Any]:
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if y is None and isinstance(x, (list, tuple)) and len(x) == 2:
             x, y = x
@@ -148,9 +155,7 @@ class ConditionalGAN(GAN):
                 "ConditionalGAN.fit() expects batches of (images, labels): call "
                 "fit(images, labels) or pass a dataset yielding (images, labels)."
             )
-        images = ops.convert_to_tensor(x)
-        if not keras.backend.is_float_dtype(images.dtype):
-            images = ops.cast(images, "float32")
+        images = self._floats(x)
         labels = ops.reshape(ops.cast(ops.convert_to_tensor(y), "int32"), (-1,))
         return images, labels
 
@@ -191,16 +196,7 @@ class ConditionalGAN(GAN):
         Returns:
             The ``History``.
         """
-        if not self.compiled or self.generator_optimizer is None:
-            raise ValueError(
-                "ConditionalGAN.fit() needs compile() first: call "
-                "cgan.compile() (every argument has a default) before fit()."
-            )
-        if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
-            raise ValueError(
-                "ConditionalGAN.fit() does not support `validation_data` or "
-                "`validation_split`: a GAN has no held-out loss to evaluate."
-            )
+        self._check_fit(kwargs, ": a GAN has no held-out loss to evaluate")
         return keras.Model.fit(self, x, y, **kwargs)
 
     def get_config(self) -> dict[str, Any]:

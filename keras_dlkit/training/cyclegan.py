@@ -2,11 +2,11 @@
 
 The objective (Zhu et al., 2017) is written once in ``keras.ops``
 (:mod:`keras_dlkit.losses.cyclegan`, :meth:`CycleGAN._generator_objective`,
-:meth:`CycleGAN._discriminator_objective`), on a ``run(network, images)``
-callable; each backend's ``train_step`` (``keras_dlkit/training/backends/
-*_cyclegan.py``) supplies that callable and the gradient bookkeeping
-(tensorflow: ``GradientTape``; jax: ``stateless_call`` and
-``value_and_grad`` on ``fit()``'s state; torch: ``backward``).
+:meth:`CycleGAN._discriminator_objective`), on the ``run(network, images)``
+callable each backend's step supplies; the gradient bookkeeping is
+:class:`~keras_dlkit.training.adversarial.AdversarialTrainer`'s (tensorflow:
+``GradientTape``; jax: ``stateless_call`` and ``value_and_grad`` on
+``fit()``'s state; torch: ``backward``).
 
 Two optimizers, as in the official code: one for both generators, one for
 both discriminators. (Adam is per-parameter and the two discriminators'
@@ -24,7 +24,6 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.losses.cyclegan import (
@@ -32,14 +31,9 @@ from keras_dlkit.losses.cyclegan import (
     least_squares_discriminator_loss,
     least_squares_generator_loss,
 )
-from keras_dlkit.training._compile_config import CompileConfigMixin
-from keras_dlkit.training._gan_networks import (
-    _check_network,
-    _RouteByIdentity,
-    _shapes_match,
-)
-from keras_dlkit.training.backends import train_step_class
-from keras_dlkit.utils.validation import check_float
+from keras_dlkit.training._gan_networks import _shapes_match
+from keras_dlkit.training.adversarial import AdversarialTrainer, Update
+from keras_dlkit.utils.validation import check_float, check_network
 
 #: The four networks, in the order the trainer tracks them.
 NETWORKS = ("generator_g", "generator_f", "discriminator_x", "discriminator_y")
@@ -56,7 +50,7 @@ def _is_array(value: Any) -> bool:
 
 
 @keras_dlkit_export("keras_dlkit.training.CycleGAN")
-class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
+class CycleGAN(AdversarialTrainer):
     """Unpaired image-to-image translation (Zhu et al., 2017), trained by ``fit()``.
 
     ``generator_g`` (G) translates domain X to Y and ``generator_f`` (F) Y
@@ -142,9 +136,14 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
     2
     """
 
-    _NETWORKS = NETWORKS
-
-    compiled_optimizers = ("generator_optimizer", "discriminator_optimizer")
+    _GENERATORS = NETWORKS[:2]
+    _DISCRIMINATORS = NETWORKS[2:]
+    _TRAINER_NAME = "CycleGAN"
+    _INSTANCE_NAME = "cyclegan"
+    _OPTIMIZER_NAME = "cyclegan_optimizer"
+    _EVALUATE_HINT = (
+        "judge translations from generator_g and generator_f (for example with a FID)"
+    )
 
     def __init__(
         self,
@@ -164,7 +163,7 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
             )
         )
         for key, network in networks.items():
-            _check_network(key, network)
+            check_network(key, network)
         self._check_distinct(networks)
         cycle_weight = check_float(
             "cycle_weight", cycle_weight, minimum=0.0, min_inclusive=False
@@ -211,9 +210,6 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
                 "identity_loss",
             )
         }
-        self.generator_optimizer = None
-        self.discriminator_optimizer = None
-        self._layout = None
         self.built = True
 
     @staticmethod
@@ -247,9 +243,6 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
         """``[discriminator_x, discriminator_y]``."""
         return [self.discriminator_x, self.discriminator_y]
 
-    def _variables_of(self, networks: list[keras.Model]) -> list[Any]:
-        return [v for network in networks for v in network.trainable_variables]
-
     def compile(
         self,
         generator_optimizer: keras.optimizers.Optimizer | str | None = None,
@@ -275,71 +268,15 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
                 both are the same instance, or if one was already built for
                 other variables.
         """
-        g_vars = self._variables_of(self.generators)
-        d_vars = self._variables_of(self.discriminators)
-        g_opt = self._resolve_optimizer(
-            "generator_optimizer", generator_optimizer, g_vars
-        )
-        d_opt = self._resolve_optimizer(
-            "discriminator_optimizer", discriminator_optimizer, d_vars
-        )
-        if g_opt is d_opt:
-            raise ValueError(
-                "`generator_optimizer` and `discriminator_optimizer` must be two "
-                "different optimizer instances (each keeps its own slots)."
-            )
-        # Built here, each on its networks' variables in this order (G then F,
-        # D_X then D_Y): JAX's `stateless_apply` relies on it.
-        g_opt.build(g_vars)
-        d_opt.build(d_vars)
-        optimizer = keras.optimizers.MultiOptimizer(
-            _RouteByIdentity([(g_vars, g_opt), (d_vars, d_opt)]),
-            name="cyclegan_optimizer",
-        )
-        self.generator_optimizer = g_opt
-        self.discriminator_optimizer = d_opt
-        super().compile(
-            optimizer=optimizer,
+        self._compile_optimizers(
+            generator_optimizer,
+            discriminator_optimizer,
+            default=lambda: keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
+            compile_args={},
             run_eagerly=run_eagerly,
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
-            auto_scale_loss=False,
         )
-        # TensorFlow's fit needs the MultiOptimizer built before the first step.
-        optimizer.build(self.trainable_variables)
-        self._compile_args = {
-            "run_eagerly": run_eagerly,
-            "jit_compile": self.jit_compile,
-            "steps_per_execution": steps_per_execution,
-        }
-        self._layout = None
-
-    @staticmethod
-    def _resolve_optimizer(name: str, optimizer: Any, variables: list[Any]) -> Any:
-        if optimizer is None:
-            return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-        if isinstance(optimizer, str):
-            try:
-                optimizer = keras.optimizers.get(optimizer)
-            except ValueError:
-                pass
-        if not isinstance(optimizer, keras.optimizers.Optimizer) or isinstance(
-            optimizer,
-            (keras.optimizers.MultiOptimizer, keras.optimizers.LossScaleOptimizer),
-        ):
-            raise ValueError(
-                f"`{name}` must be a keras.optimizers.Optimizer (not a "
-                "MultiOptimizer or LossScaleOptimizer) or the name of one, got "
-                f"{optimizer!r}."
-            )
-        if optimizer.built:
-            built_on = getattr(optimizer, "_trainable_variables", [])
-            if [id(v) for v in built_on] != [id(v) for v in variables]:
-                raise ValueError(
-                    f"`{name}` was already built for other variables; pass a "
-                    "fresh optimizer."
-                )
-        return optimizer
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
@@ -376,17 +313,10 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
         Returns:
             The ``History``.
         """
-        if not self.compiled or self.generator_optimizer is None:
-            raise ValueError(
-                "CycleGAN.fit() needs compile() first: call cyclegan.compile() "
-                "(every argument has a default) before fit()."
-            )
-        if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
-            raise ValueError(
-                "CycleGAN.fit() does not support `validation_data` or "
-                "`validation_split`; translate held-out images with "
-                "generator_g and generator_f instead."
-            )
+        self._check_fit(
+            kwargs,
+            "; translate held-out images with generator_g and generator_f instead",
+        )
         if y is None and isinstance(x, (tuple, list)):
             if len(x) != 2:
                 raise ValueError(
@@ -406,20 +336,25 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
             y = np.take(np.asarray(y), np.arange(n) % len(y), axis=0)
         return super().fit(x, y, **kwargs)
 
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        """Not supported: held-out adversarial losses are not a score."""
-        raise NotImplementedError(
-            "CycleGAN.evaluate() is not supported; judge translations from "
-            "generator_g and generator_f (for example with a FID) instead."
-        )
-
     # -- the objective, written once ---------------------------------------------
 
     @property
     def _uses_identity(self) -> bool:
         return self.identity_weight > 0.0
 
-    def _domain_batches(self, data: Any) -> tuple[Any, Any]:
+    def _updates(self) -> list[Update]:
+        """Both generators, then both discriminators on the translations made before."""
+        return [
+            Update("_generator_objective", self._GENERATORS, "generator_optimizer"),
+            Update(
+                "_discriminator_objective",
+                self._DISCRIMINATORS,
+                "discriminator_optimizer",
+            ),
+        ]
+
+    def _unpack_batch(self, data: Any) -> tuple[Any, Any]:
+        """``(x_batch, y_batch)`` of a ``fit()`` batch, as float tensors."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if y is None and isinstance(x, (list, tuple)) and len(x) == 2:
             x, y = x
@@ -432,23 +367,17 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
                 "CycleGAN.fit() expects batches of (x_batch, y_batch): one "
                 "tensor of X images and one of Y images."
             )
-
-        def floats(images):
-            images = ops.convert_to_tensor(images)
-            if not keras.backend.is_float_dtype(images.dtype):
-                images = ops.cast(images, "float32")
-            return images
-
-        return floats(x), floats(y)
+        return self._floats(x), self._floats(y)
 
     def _generator_objective(
-        self, run: Any, real_x: Any, real_y: Any
+        self, run: Any, batch: tuple[Any, Any], carry: None
     ) -> tuple[Any, dict[str, Any], tuple[Any, Any]]:
         """Total generator loss, its terms and the translations ``(F(y), G(x))``.
 
         ``run(network, images)`` calls one of the four networks in training
         mode (each backend step supplies its own).
         """
+        real_x, real_y = batch
         fake_y = run(self.generator_g, real_x)
         fake_x = run(self.generator_f, real_y)
         g_loss = least_squares_generator_loss(run(self.discriminator_y, fake_y))
@@ -467,23 +396,17 @@ class CycleGAN(CompileConfigMixin, train_step_class("cyclegan"), keras.Model):
         return total, terms, (fake_x, fake_y)
 
     def _discriminator_objective(
-        self, run: Any, real_x: Any, real_y: Any, fake_x: Any, fake_y: Any
-    ) -> tuple[Any, dict[str, Any]]:
-        """Total discriminator loss and its terms, on fixed translations."""
+        self, run: Any, batch: tuple[Any, Any], carry: tuple[Any, Any]
+    ) -> tuple[Any, dict[str, Any], None]:
+        """Total discriminator loss and its terms, on the generators' translations."""
+        (real_x, real_y), (fake_x, fake_y) = batch, carry
         dx_loss = least_squares_discriminator_loss(
             run(self.discriminator_x, real_x), run(self.discriminator_x, fake_x)
         )
         dy_loss = least_squares_discriminator_loss(
             run(self.discriminator_y, real_y), run(self.discriminator_y, fake_y)
         )
-        return dx_loss + dy_loss, {"dx_loss": dx_loss, "dy_loss": dy_loss}
-
-    def _record(self, terms: dict[str, Any], batch: Any) -> dict[str, Any]:
-        """Update the loss trackers; return the logs."""
-        weight = ops.cast(batch, "float32")
-        for tracker in self.metrics:
-            tracker.update_state(terms[tracker.name], sample_weight=weight)
-        return {m.name: m.result() for m in self.metrics}
+        return dx_loss + dy_loss, {"dx_loss": dx_loss, "dy_loss": dy_loss}, None
 
     # -- serialization ---------------------------------------------------------------
 

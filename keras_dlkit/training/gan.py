@@ -1,16 +1,12 @@
 """The GAN trainer: a generator and a discriminator trained by plain ``fit()``.
 
-The losses are written once, in ``keras.ops`` (:mod:`keras_dlkit.losses.gan`);
-only the gradient bookkeeping differs per backend, so :class:`GAN` inherits
-its ``train_step`` from a mixin in ``keras_dlkit/training/backends/`` chosen
-when this module is imported (tensorflow: ``GradientTape``; jax: stateless
-``value_and_grad`` on ``fit()``'s state; torch: ``backward``).
-
-Both inner optimizers are held by one ``keras.optimizers.MultiOptimizer``
-that is the trainer's ``optimizer``, so JAX's ``fit()`` (which threads only
-``model.optimizer.variables``) carries both optimizers' slots and step
-counters. Variables are routed to the two optimizers by identity, not by
-path patterns.
+The objective is written once, in ``keras.ops`` (:mod:`keras_dlkit.losses.gan`,
+:meth:`GAN._critic_objective`, :meth:`GAN._generator_objective`); the
+gradient bookkeeping of each backend is
+:class:`~keras_dlkit.training.adversarial.AdversarialTrainer`'s (tensorflow:
+``GradientTape``; jax: stateless ``value_and_grad`` on ``fit()``'s state;
+torch: ``backward``), as are the two optimizers held by one
+``keras.optimizers.MultiOptimizer`` and routed by variable identity.
 """
 
 from __future__ import annotations
@@ -23,16 +19,19 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.losses import gan as gan_losses
-from keras_dlkit.training._compile_config import CompileConfigMixin
 from keras_dlkit.training._gan_networks import (
-    _check_network,
     _check_sample_shapes,
     _check_separate,
     _latent_dim_of,
-    _RouteByIdentity,
 )
-from keras_dlkit.training.backends import gan_train_step_class
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
+from keras_dlkit.training.adversarial import AdversarialTrainer, Update
+from keras_dlkit.utils import keras_compat
+from keras_dlkit.utils.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_network,
+)
 
 LOSSES = ("non_saturating", "hinge", "wgan_gp")
 
@@ -62,7 +61,7 @@ def _default_optimizer(loss: str) -> keras.optimizers.Optimizer:
 
 
 @keras_dlkit_export("keras_dlkit.training.GAN")
-class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
+class GAN(AdversarialTrainer):
     """A generator and a discriminator, trained adversarially by ``fit()``.
 
     ``fit()`` takes real samples only (a NumPy array, a ``tf.data.Dataset``
@@ -129,7 +128,10 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
     [2, 2]
     """
 
-    compiled_optimizers = ("generator_optimizer", "discriminator_optimizer")
+    _TRAINER_NAME = "GAN"
+    _INSTANCE_NAME = "gan"
+    _OPTIMIZER_NAME = "gan_optimizer"
+    _EVALUATE_HINT = "judge samples from gan.generator (for example with a FID)"
 
     def __init__(
         self,
@@ -152,13 +154,10 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
         self.r1_penalty_tracker = keras.metrics.Mean(name="r1_penalty")
-        self.generator_optimizer = None
-        self.discriminator_optimizer = None
         self.adversarial_loss = None
         self.gradient_penalty_weight = 0.0
         self.r1_penalty_weight = 0.0
         self.discriminator_steps = 1
-        self._layout = None
         self.built = True
 
     @classmethod
@@ -166,8 +165,8 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
         cls, generator: Any, discriminator: Any, latent_dim: int | None
     ) -> int:
         """Validate the two networks; return ``latent_dim`` (subclasses override)."""
-        generator = _check_network("generator", generator)
-        discriminator = _check_network("discriminator", discriminator)
+        generator = check_network("generator", generator)
+        discriminator = check_network("discriminator", discriminator)
         _check_separate(generator, discriminator)
         latent_dim = _latent_dim_of(generator.inputs[0], latent_dim)
         _check_sample_shapes(generator.outputs[0], discriminator.inputs[0])
@@ -248,84 +247,29 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
                 "jit_compile=False (the default on torch) or set "
                 "gradient_penalty_weight=0 and r1_penalty_weight=0."
             )
-        g_opt = self._resolve_optimizer(
-            "generator_optimizer", generator_optimizer, loss, self.generator
-        )
-        d_opt = self._resolve_optimizer(
-            "discriminator_optimizer", discriminator_optimizer, loss, self.discriminator
-        )
-        if g_opt is d_opt:
-            raise ValueError(
-                "`generator_optimizer` and `discriminator_optimizer` must be two "
-                "different optimizer instances (each keeps its own slots)."
-            )
-        g_vars = list(self.generator.trainable_variables)
-        d_vars = list(self.discriminator.trainable_variables)
-        # Built here, each on its own network, so their variable order is the
-        # network's (JAX's `stateless_apply` relies on it).
-        g_opt.build(g_vars)
-        d_opt.build(d_vars)
-        optimizer = keras.optimizers.MultiOptimizer(
-            _RouteByIdentity([(g_vars, g_opt), (d_vars, d_opt)]),
-            name="gan_optimizer",
-        )
-        self.generator_optimizer = g_opt
-        self.discriminator_optimizer = d_opt
-        self.adversarial_loss = loss
-        self.gradient_penalty_weight = gradient_penalty_weight
-        self.r1_penalty_weight = r1_penalty_weight
-        self.discriminator_steps = discriminator_steps
-        (self._discriminator_objective_fn, self._generator_objective_fn) = _OBJECTIVES[
-            loss
-        ]
-        super().compile(
-            optimizer=optimizer,
+
+        def configure() -> None:
+            self.adversarial_loss = loss
+            self.gradient_penalty_weight = gradient_penalty_weight
+            self.r1_penalty_weight = r1_penalty_weight
+            self.discriminator_steps = discriminator_steps
+            self._objective_fns = _OBJECTIVES[loss]
+
+        self._compile_optimizers(
+            generator_optimizer,
+            discriminator_optimizer,
+            default=lambda: _default_optimizer(loss),
+            compile_args={
+                "loss": loss,
+                "gradient_penalty_weight": gradient_penalty_weight,
+                "discriminator_steps": discriminator_steps,
+                "r1_penalty_weight": r1_penalty_weight,
+            },
             run_eagerly=run_eagerly,
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
-            auto_scale_loss=False,
+            configure=configure,
         )
-        # TensorFlow's fit needs the MultiOptimizer built before the first step.
-        optimizer.build(self.trainable_variables)
-        self._compile_args = {
-            "loss": loss,
-            "gradient_penalty_weight": gradient_penalty_weight,
-            "discriminator_steps": discriminator_steps,
-            "r1_penalty_weight": r1_penalty_weight,
-            "run_eagerly": run_eagerly,
-            "jit_compile": self.jit_compile,
-            "steps_per_execution": steps_per_execution,
-        }
-        self._layout = None
-
-    @staticmethod
-    def _resolve_optimizer(name, optimizer, loss, network):
-        if optimizer is None:
-            return _default_optimizer(loss)
-        if isinstance(optimizer, str):
-            try:
-                optimizer = keras.optimizers.get(optimizer)
-            except ValueError:
-                pass
-        if not isinstance(optimizer, keras.optimizers.Optimizer) or isinstance(
-            optimizer,
-            (keras.optimizers.MultiOptimizer, keras.optimizers.LossScaleOptimizer),
-        ):
-            raise ValueError(
-                f"`{name}` must be a keras.optimizers.Optimizer (not a "
-                "MultiOptimizer or LossScaleOptimizer) or the name of one, got "
-                f"{optimizer!r}."
-            )
-        if optimizer.built:
-            # Keras optimizers keep the variables they were built on here.
-            built_on = getattr(optimizer, "_trainable_variables", [])
-            expected = network.trainable_variables
-            if [id(v) for v in built_on] != [id(v) for v in expected]:
-                raise ValueError(
-                    f"`{name}` was already built for other variables; pass a "
-                    "fresh optimizer."
-                )
-        return optimizer
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
@@ -359,28 +303,12 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
         Returns:
             The ``History``.
         """
-        if not self.compiled or self.generator_optimizer is None:
-            raise ValueError(
-                "GAN.fit() needs compile() first: call gan.compile() (every "
-                "argument has a default) before fit()."
-            )
+        self._check_fit(kwargs, ": a GAN has no held-out loss to evaluate")
         if y is not None:
             raise ValueError("`y` must be None: GAN.fit() takes real samples only.")
-        if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
-            raise ValueError(
-                "GAN.fit() does not support `validation_data` or "
-                "`validation_split`: a GAN has no held-out loss to evaluate."
-            )
         return super().fit(x, **kwargs)
 
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        """Not supported: a GAN's losses on held-out data are not a score."""
-        raise NotImplementedError(
-            "GAN.evaluate() is not supported; judge samples from "
-            "gan.generator (for example with a FID) instead."
-        )
-
-    # -- pieces the backend train steps share ---------------------------------------
+    # -- the objective, written once ---------------------------------------------
 
     @property
     def _uses_gradient_penalty(self) -> bool:
@@ -390,7 +318,23 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
     def _uses_r1_penalty(self) -> bool:
         return self.r1_penalty_weight > 0.0
 
-    def _split_batch(self, data: Any) -> tuple[Any, Any]:
+    def _updates(self) -> list[Update]:
+        """``discriminator_steps`` critic updates, then one generator update."""
+        return [
+            Update(
+                "_critic_objective",
+                self._DISCRIMINATORS,
+                "discriminator_optimizer",
+                self.discriminator_steps,
+            ),
+            Update("_generator_objective", self._GENERATORS, "generator_optimizer"),
+        ]
+
+    def _step_state(self) -> list[Any]:
+        """The noise seed, which the objectives draw from."""
+        return [self.seed_generator.state]
+
+    def _unpack_batch(self, data: Any) -> tuple[Any, Any]:
         """``(real samples, condition)`` of a ``fit()`` batch; no condition here."""
         return self._real_batch(data), None
 
@@ -409,10 +353,7 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
                 "GAN.fit() expects batches of real samples (one tensor), got "
                 f"{type(x).__name__}."
             )
-        x = ops.convert_to_tensor(x)
-        if not keras.backend.is_float_dtype(x.dtype):
-            x = ops.cast(x, "float32")
-        return x
+        return self._floats(x)
 
     def _draw_noise(self, batch: Any) -> Any:
         return keras.random.normal(
@@ -429,94 +370,58 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
             )
         return z, eps
 
-    def _draw_generator_noise(self, batch: Any) -> Any:
-        return self._draw_noise(batch)
-
     @staticmethod
     def _interpolate(real: Any, fake: Any, eps: Any) -> Any:
         eps = ops.cast(eps, real.dtype)
         return eps * real + (1.0 - eps) * fake
 
-    def _discriminator_objective(self, real_logits: Any, fake_logits: Any) -> Any:
-        return self._discriminator_objective_fn(real_logits, fake_logits)
+    def _critic_objective(
+        self, run: Any, batch: tuple[Any, Any], carry: None
+    ) -> tuple[Any, dict[str, Any], None]:
+        """One critic loss, penalties included, on fresh noise and a fixed fake batch.
 
-    def _generator_objective(self, fake_logits: Any) -> Any:
-        return self._generator_objective_fn(fake_logits)
+        Terms: ``d_loss`` (the total) and the unweighted penalties in use.
+        """
+        real, cond = batch
+        z, eps = self._draw_critic_noise(ops.shape(real)[0], len(real.shape))
+        fake = run.frozen(self.generator, self._generator_inputs(z, cond))
+        fake = ops.cast(fake, real.dtype)
 
-    def _record(
-        self,
-        d_losses: list[Any],
-        g_loss: Any,
-        penalties: list[Any],
-        batch: Any,
-        r1_penalties: list[Any] | None = None,
-    ) -> dict[str, Any]:
-        """Update the loss trackers; return the logs."""
-        weight = ops.cast(batch, "float32")
-        self.d_loss_tracker.update_state(
-            ops.mean(ops.stack(d_losses)), sample_weight=weight
-        )
-        self.g_loss_tracker.update_state(g_loss, sample_weight=weight)
-        if self._uses_gradient_penalty:
-            self.gradient_penalty_tracker.update_state(
-                ops.mean(ops.stack(penalties)), sample_weight=weight
-            )
+        def inputs(x: Any) -> Any:
+            return self._discriminator_inputs(x, cond)
+
+        terms = {}
         if self._uses_r1_penalty:
-            self.r1_penalty_tracker.update_state(
-                ops.mean(ops.stack(r1_penalties)), sample_weight=weight
+            real_logits, grad = run.with_input_gradient(
+                self.discriminator, real, inputs
             )
-        return {m.name: m.result() for m in self.metrics}
+            terms["r1_penalty"] = gan_losses.r1_penalty(grad)
+        else:
+            real_logits = run(self.discriminator, inputs(real))
+        fake_logits = run(self.discriminator, inputs(fake))
+        loss = self._objective_fns[0](real_logits, fake_logits)
+        if self._uses_gradient_penalty:
+            mixed = self._interpolate(real, fake, eps)
+            _, grad = run.with_input_gradient(self.discriminator, mixed, inputs)
+            terms["gradient_penalty"] = gan_losses.gradient_penalty(grad)
+            loss = loss + self.gradient_penalty_weight * terms["gradient_penalty"]
+        if self._uses_r1_penalty:
+            loss = loss + 0.5 * self.r1_penalty_weight * terms["r1_penalty"]
+        terms["d_loss"] = loss
+        return loss, terms, carry
 
-    def _state_layout(self) -> dict[str, Any]:
-        """Where each network's values sit in ``fit()``'s state lists (JAX)."""
-        if self._layout is not None:
-            return self._layout
-
-        def positions(variables, parts, what):
-            index = {id(v): i for i, v in enumerate(variables)}
-            out = {}
-            for key, part in parts.items():
-                out[key] = [index[id(v)] for v in part]
-            covered = sorted(i for ids in out.values() for i in ids)
-            if covered != list(range(len(variables))):
-                raise RuntimeError(f"Unexpected {what} in the GAN trainer.")
-            return out
-
-        layout = {}
-        layout.update(
-            positions(
-                self.trainable_variables,
-                {
-                    "generator_trainable": self.generator.trainable_variables,
-                    "discriminator_trainable": self.discriminator.trainable_variables,
-                },
-                "trainable variables",
-            )
+    def _generator_objective(
+        self, run: Any, batch: tuple[Any, Any], carry: None
+    ) -> tuple[Any, dict[str, Any], None]:
+        """The generator's loss on fresh noise; term ``g_loss``."""
+        real, cond = batch
+        z = self._draw_noise(ops.shape(real)[0])
+        fake = ops.cast(
+            run(self.generator, self._generator_inputs(z, cond)), real.dtype
         )
-        seed = self.seed_generator.state
-        non_trainable = positions(
-            self.non_trainable_variables,
-            {
-                "generator_non_trainable": self.generator.non_trainable_variables,
-                "discriminator_non_trainable": (
-                    self.discriminator.non_trainable_variables
-                ),
-                "seed": [seed],
-            },
-            "non-trainable variables",
-        )
-        non_trainable["seed"] = non_trainable["seed"][0]
-        layout.update(non_trainable)
-        opt_index = {id(v): i for i, v in enumerate(self.optimizer.variables)}
-        layout["generator_optimizer"] = [
-            opt_index[id(v)] for v in self.generator_optimizer.variables
-        ]
-        layout["discriminator_optimizer"] = [
-            opt_index[id(v)] for v in self.discriminator_optimizer.variables
-        ]
-        layout["step"] = opt_index[id(self.optimizer.iterations)]
-        self._layout = layout
-        return layout
+        logits = run(self.discriminator, self._discriminator_inputs(fake, cond))
+        loss = self._objective_fns[1](logits)
+        return loss, {"g_loss": loss}, carry
 
     # -- serialization ---------------------------------------------------------------
 
@@ -584,8 +489,7 @@ class GAN(CompileConfigMixin, gan_train_step_class(), keras.Model):
             store: The store ``keras.saving.load_model`` reads this model's
                 state from.
         """
-        own = self._trainable_variables + self._non_trainable_variables
-        for i, variable in enumerate(own):
+        for i, variable in enumerate(keras_compat.own_variables(self)):
             variable.assign(store[f"{i}"])
         if _SEED_KEY in store:
             self.seed_generator.state.assign(store[_SEED_KEY])

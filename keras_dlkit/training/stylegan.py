@@ -14,6 +14,7 @@ import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.training.gan import GAN
+from keras_dlkit.training.stylegan_sampling import stylegan_generate
 
 #: StyleGAN2's ``gamma`` of the R1 penalty (config F, FFHQ 1024x1024).
 DEFAULT_R1_GAMMA = 10.0
@@ -126,7 +127,7 @@ class StyleGAN(GAN):
         truncation_cutoff: int | None = None,
         noise_mode: str = "random",
     ) -> Any:
-        """Images from latents ``z``: :func:`~keras_dlkit.models.stylegan_generate`.
+        """Images from latents ``z``: :func:`~keras_dlkit.training.stylegan_generate`.
 
         Args:
             z: Latents of shape ``(batch, latent_dim)``.
@@ -137,9 +138,6 @@ class StyleGAN(GAN):
         Returns:
             Images of shape ``(batch, *image_shape)``.
         """
-        # Imported here: keras_dlkit.models imports this module.
-        from keras_dlkit.models.generative.stylegan_sampling import stylegan_generate
-
         return stylegan_generate(
             self.generator, z, truncation_psi, truncation_cutoff, noise_mode
         )

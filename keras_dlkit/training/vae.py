@@ -18,13 +18,17 @@ from keras_dlkit.layers.sampling import VAESampling
 from keras_dlkit.losses.kl import gaussian_kl_divergence
 from keras_dlkit.training.autoencoder import (
     Autoencoder,
-    _check_network,
     _float32,
     _reconstruction_target,
     _shapes_match,
     _weighted_mean,
 )
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
+from keras_dlkit.utils.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_network,
+)
 
 RECONSTRUCTIONS = ("bernoulli", "gaussian")
 
@@ -137,8 +141,8 @@ class VAE(Autoencoder):
 
     @classmethod
     def _check_networks(cls, encoder: Any, decoder: Any) -> tuple[Any, Any]:
-        encoder = _check_network("encoder", encoder, num_outputs=(2, 3))
-        decoder = _check_network("decoder", decoder)
+        encoder = check_network("encoder", encoder, num_outputs=(2, 3))
+        decoder = check_network("decoder", decoder)
         if encoder is decoder:
             raise ValueError("`encoder` and `decoder` must be two different models.")
         shapes = [tuple(out.shape)[1:] for out in encoder.outputs]

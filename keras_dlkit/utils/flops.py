@@ -9,6 +9,7 @@ from typing import Any
 import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.utils import keras_compat
 from keras_dlkit.utils.validation import check_shape
 
 _CONV = (
@@ -147,7 +148,7 @@ def count_flops(model: keras.layers.Layer, input_shape: Any = None) -> int:
 
     layers = [
         layer
-        for layer in model._flatten_layers(include_self=True, recursive=True)
+        for layer in keras_compat.flatten_layers(model)
         if isinstance(layer, _COUNTED)
     ]
     calls: list = []

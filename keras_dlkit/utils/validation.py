@@ -273,3 +273,66 @@ def resolve_initializer(name: str, value: Any) -> Any:
         return keras.initializers.get(value)
     except (ValueError, TypeError) as error:
         raise _identifier_error(name, "initializer", value, "", error) from None
+
+
+def check_network(
+    name: str,
+    model: Any,
+    *,
+    num_inputs: int = 1,
+    num_outputs: Iterable[int] = (1,),
+    inputs_hint: str = "",
+) -> Any:
+    """Check that ``model`` is a functional or Sequential ``keras.Model``; return it.
+
+    Trainers take their networks through this check: each must be built on
+    ``keras.Input`` (so its input and output shapes are known) and have
+    ``num_inputs`` inputs and one of ``num_outputs`` outputs.
+
+    Args:
+        name: Argument name, for the error message.
+        model: The network.
+        num_inputs: How many inputs it must have.
+        num_outputs: The allowed numbers of outputs.
+        inputs_hint: Said after the number of inputs in the message, e.g.
+            ``" ([noise, labels])"``.
+
+    Returns:
+        ``model``.
+
+    Raises:
+        ValueError: If ``model`` is not such a model.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.utils.validation import check_network
+    >>> inputs = keras.Input((3,))
+    >>> net = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    >>> check_network("encoder", net) is net
+    True
+    """
+    num_outputs = tuple(num_outputs)
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"`{name}` must be a keras.Model (functional or Sequential, built "
+            f"on a keras.Input), got {model!r}."
+        )
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        raise ValueError(
+            f"`{name}` must be a functional or Sequential keras.Model built on "
+            f"a keras.Input (its input and output shapes must be known), got "
+            f"{model!r}."
+        )
+    if len(inputs) != num_inputs or len(outputs) not in num_outputs:
+        expected = "one input" if num_inputs == 1 else f"{num_inputs} inputs"
+        allowed = " or ".join(str(n) for n in num_outputs)
+        raise ValueError(
+            f"`{name}` must have exactly {expected}{inputs_hint} and {allowed} "
+            f"output(s), got {len(inputs)} input(s) and {len(outputs)} output(s)."
+        )
+    return model

@@ -15,6 +15,7 @@ import pytest
 from keras_dlkit.layers import MixingLatent, NoiseInjection, StyleMixing
 from keras_dlkit.models import create_model, stylegan_generate
 from keras_dlkit.training import GAN, StyleGAN
+from keras_dlkit.utils.keras_compat import flatten_layers
 
 CONFIG = {
     "image_shape": (8, 8, 1),
@@ -43,7 +44,7 @@ def fresh(seed=3):
 
 
 def layers_of(model, cls):
-    return [x for x in model._flatten_layers() if isinstance(x, cls)]
+    return [x for x in flatten_layers(model) if isinstance(x, cls)]
 
 
 def counter(seed_generator):

@@ -36,14 +36,14 @@ from keras_dlkit.models.generative.stylegan import (
     stylegan_mapping_network,
     stylegan_synthesis_network,
 )
-from keras_dlkit.models.generative.stylegan_sampling import (
-    stylegan_generate,
-    stylegan_styles,
-    stylegan_synthesize,
-)
 from keras_dlkit.models.generative.vae import (
     conv_vae,
     vae,
+)
+from keras_dlkit.training.stylegan_sampling import (
+    stylegan_generate,
+    stylegan_styles,
+    stylegan_synthesize,
 )
 
 __all__ = [

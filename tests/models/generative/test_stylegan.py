@@ -21,6 +21,7 @@ from keras_dlkit.models import (
 )
 from keras_dlkit.testing import TestCase
 from keras_dlkit.training import StyleGAN
+from keras_dlkit.utils.keras_compat import flatten_layers
 
 TINY = {"latent_dim": 4, "mapping_layers": 1, "channel_base": 32, "channel_max": 4}
 
@@ -117,7 +118,7 @@ class StyleGANBuildersTest(TestCase):
         g = stylegan_generator(
             (1024, 1024, 3), 512, channel_base=32768, channel_max=512
         )
-        noise = [x for x in g._flatten_layers() if isinstance(x, NoiseInjection)]
+        noise = [x for x in flatten_layers(g) if isinstance(x, NoiseInjection)]
         per_channel_extra = sum(int(x.strength.shape[0]) - 1 for x in noise)
         self.assertEqual(trainable_count(g) - per_channel_extra, 30_370_060)
         self.assertEqual(trainable_count(g.get_layer("mapping")), 2_101_248)
@@ -172,7 +173,7 @@ class StyleGANBuildersTest(TestCase):
         np.testing.assert_array_equal(c, d)
         self.assertFalse(np.allclose(to_np64(stylegan_synthesize(g, ws, "none")), c))
         modes = {
-            x.noise_mode for x in g._flatten_layers() if isinstance(x, NoiseInjection)
+            x.noise_mode for x in flatten_layers(g) if isinstance(x, NoiseInjection)
         }
         self.assertEqual(modes, {"random"})
         with pytest.raises(ValueError, match="`noise_mode`"):

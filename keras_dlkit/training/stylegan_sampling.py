@@ -17,6 +17,7 @@ from keras import ops
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.noise_injection import NOISE_MODES, NoiseInjection
 from keras_dlkit.layers.style_mixing import StyleMixing
+from keras_dlkit.utils.keras_compat import flatten_layers
 from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
 
@@ -36,7 +37,7 @@ def _parts(generator: Any) -> tuple[keras.Model, StyleMixing, keras.Model]:
     return mapping, mixing, synthesis
 
 
-@keras_dlkit_export("keras_dlkit.models.stylegan_styles")
+@keras_dlkit_export("keras_dlkit.training.stylegan_styles")
 def stylegan_styles(
     generator: keras.Model,
     z: Any,
@@ -81,7 +82,7 @@ def stylegan_styles(
     return mixing.truncate(ws, psi, truncation_cutoff)
 
 
-@keras_dlkit_export("keras_dlkit.models.stylegan_synthesize")
+@keras_dlkit_export("keras_dlkit.training.stylegan_synthesize")
 def stylegan_synthesize(
     generator: keras.Model, ws: Any, noise_mode: str = "random"
 ) -> Any:
@@ -117,7 +118,7 @@ def stylegan_synthesize(
     noise_mode = check_choice("noise_mode", noise_mode, NOISE_MODES)
     noise_layers = [
         layer
-        for layer in synthesis._flatten_layers(include_self=False, recursive=True)
+        for layer in flatten_layers(synthesis, include_self=False)
         if isinstance(layer, NoiseInjection)
     ]
     saved = [layer.noise_mode for layer in noise_layers]
@@ -130,7 +131,7 @@ def stylegan_synthesize(
             layer.noise_mode = mode
 
 
-@keras_dlkit_export("keras_dlkit.models.stylegan_generate")
+@keras_dlkit_export("keras_dlkit.training.stylegan_generate")
 def stylegan_generate(
     generator: keras.Model,
     z: Any,
