@@ -9,16 +9,12 @@ import os
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np
 
 from keras_dlkit.models import create_model
 from keras_dlkit.training import Autoencoder
 
 BATCH, FEATURES, CODE = 6, 5, 2
-
-
-def to_np(x):
-    return ops.convert_to_numpy(x)
 
 
 def snapshot(variables):

@@ -14,6 +14,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from keras import ops
 
 from keras_dlkit.training import ConditionalGAN
@@ -22,12 +23,8 @@ LATENT, FEATURES, CLASSES, EMBED, BATCH = 3, 4, 3, 2, 6
 LR_D, LR_G = 0.1, 0.05
 
 
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
-
-
 def snapshot(variables):
-    return [to_np(v) for v in variables]
+    return [to_np64(v) for v in variables]
 
 
 def linear_networks(label_shape=(1,)):
@@ -59,7 +56,7 @@ def replay_noise(seed_state, count, shape):
     generator = keras.random.SeedGenerator(0)
     generator.state.assign(seed_state)
     return [
-        to_np(keras.random.normal(shape, dtype="float32", seed=generator))
+        to_np64(keras.random.normal(shape, dtype="float32", seed=generator))
         for _ in range(count)
     ]
 
@@ -210,7 +207,7 @@ def test_networks_and_trainer_save_and_load(tmp_path):
         model.save(path)
         loaded = keras.saving.load_model(path, safe_mode=True)
         np.testing.assert_allclose(
-            to_np(loaded(inputs)), to_np(model(inputs)), rtol=1e-6, atol=1e-6
+            to_np64(loaded(inputs)), to_np64(model(inputs)), rtol=1e-6, atol=1e-6
         )
     path = os.path.join(tmp_path, "cgan.keras")
     cgan.save(path)
@@ -219,7 +216,7 @@ def test_networks_and_trainer_save_and_load(tmp_path):
     assert (loaded.num_classes, loaded.latent_dim, loaded.seed) == (CLASSES, LATENT, 2)
     assert loaded.adversarial_loss == "hinge" and loaded.r1_penalty_weight == 2.0
     np.testing.assert_allclose(
-        to_np(loaded([z, labels[:, 0]])), to_np(cgan([z, labels])), rtol=1e-6
+        to_np64(loaded([z, labels[:, 0]])), to_np64(cgan([z, labels])), rtol=1e-6
     )
 
 

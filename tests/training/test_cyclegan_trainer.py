@@ -17,7 +17,7 @@ import os
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np64
 
 from keras_dlkit.models import create_model
 from keras_dlkit.training import CycleGAN
@@ -28,18 +28,14 @@ NETWORKS = ("generator_g", "generator_f", "discriminator_x", "discriminator_y")
 LOSSES = ("g_loss", "f_loss", "dx_loss", "dy_loss", "cycle_loss", "identity_loss")
 
 
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
-
-
 def snapshot(variables):
-    return [to_np(v) for v in variables]
+    return [to_np64(v) for v in variables]
 
 
 def forward(model, x):
     if keras.backend.backend() == "jax":  # one compile instead of one per op
-        return to_np(model.predict(x, verbose=0))
-    return to_np(model(x))
+        return to_np64(model.predict(x, verbose=0))
+    return to_np64(model(x))
 
 
 def domains(n=N, seed=0):
@@ -137,16 +133,16 @@ def test_fit_moves_every_variable_and_both_optimizers(trained):
         network = getattr(trainer, key)
         assert len(network.trainable_variables) > 0
         for variable, old in zip(network.trainable_variables, before[key], strict=True):
-            assert not np.array_equal(to_np(variable), old), (key, variable.path)
+            assert not np.array_equal(to_np64(variable), old), (key, variable.path)
     # JAX's fit threads only `trainer.optimizer.variables`: both optimizers'
     # state must be in there, and advance.
     ids = {id(v) for v in trainer.optimizer.variables}
     for optimizer in (trainer.generator_optimizer, trainer.discriminator_optimizer):
         assert {id(v) for v in optimizer.variables} <= ids
-        assert int(to_np(optimizer.iterations)) == EPOCHS
+        assert int(to_np64(optimizer.iterations)) == EPOCHS
         slots = [v for v in optimizer.variables if "momentum" in v.path]
-        assert slots and all(np.any(to_np(v) != 0) for v in slots)
-    assert int(to_np(trainer.optimizer.iterations)) == EPOCHS
+        assert slots and all(np.any(to_np64(v) != 0) for v in slots)
+    assert int(to_np64(trainer.optimizer.iterations)) == EPOCHS
     assert set(history) == set(LOSSES)
     for values in history.values():
         assert len(values) == EPOCHS and np.all(np.isfinite(values))
@@ -211,7 +207,7 @@ def test_one_step_matches_numpy_reference():
     y = rng.normal(1.0, 0.5, size=(5, *SHAPE)).astype("float32")
     # (kernel, bias) of G, F, D_X, D_Y as scalars.
     a, b, c, d, ex, fx, ey, fy = np.concatenate(
-        [to_np(w).ravel() for w in trainer.weights]
+        [to_np64(w).ravel() for w in trainer.weights]
     )
     xx, yy = x.astype(np.float64), y.astype(np.float64)
 
@@ -257,7 +253,7 @@ def test_one_step_matches_numpy_reference():
 
     history = trainer.fit((x, y), batch_size=5, shuffle=False, verbose=0).history
 
-    actual = np.concatenate([to_np(w).ravel() for w in trainer.weights])
+    actual = np.concatenate([to_np64(w).ravel() for w in trainer.weights])
     np.testing.assert_allclose(
         actual, np.concatenate([new_p, new_q]), rtol=1e-5, atol=1e-6
     )
@@ -291,7 +287,7 @@ def test_unequal_sets_and_datasets_of_pairs_train_alike():
     def run(*args, **kwargs):
         trainer = toy_cyclegan()
         trainer.fit(*args, shuffle=False, verbose=0, **kwargs)
-        assert int(to_np(trainer.optimizer.iterations)) == 3
+        assert int(to_np64(trainer.optimizer.iterations)) == 3
         return snapshot(trainer.weights)
 
     unequal = run((x, y), batch_size=2)
@@ -371,7 +367,7 @@ def test_trainer_round_trip(trained, tmp_path):
         np.testing.assert_array_equal(a, b)
     for name in ("generator_optimizer", "discriminator_optimizer"):
         original, revived = getattr(trainer, name), getattr(loaded, name)
-        assert int(to_np(revived.iterations)) == EPOCHS
+        assert int(to_np64(revived.iterations)) == EPOCHS
         for a, b in zip(
             snapshot(original.variables), snapshot(revived.variables), strict=True
         ):

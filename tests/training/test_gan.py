@@ -19,6 +19,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 from keras import ops
 
 from keras_dlkit.training import GAN
@@ -28,12 +29,8 @@ LATENT = 3
 IMAGE = (4, 4, 1)
 
 
-def to_np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
-
-
 def snapshot(variables):
-    return [to_np(v) for v in variables]
+    return [to_np64(v) for v in variables]
 
 
 def functional(input_shape, layers, name):
@@ -122,7 +119,7 @@ def test_fit_moves_every_variable_and_both_optimizers(loss):
 
     for key, variables in watched.items():
         for variable, old in zip(variables, before[key], strict=True):
-            assert not np.array_equal(to_np(variable), old), (key, variable.path)
+            assert not np.array_equal(to_np64(variable), old), (key, variable.path)
     n = epochs * steps
     assert int(ops.convert_to_numpy(d_opt.iterations)) == 2 * n
     assert int(ops.convert_to_numpy(g_opt.iterations)) == n
@@ -236,7 +233,7 @@ def replay_noise(seed_state, draws):
     out = []
     for kind, shape in draws:
         sample = getattr(keras.random, kind)(shape, dtype="float32", seed=generator)
-        out.append(to_np(sample))
+        out.append(to_np64(sample))
     return out
 
 
@@ -531,12 +528,12 @@ def test_networks_save_and_load_as_plain_keras_models(tmp_path):
         loaded = keras.saving.load_model(path, safe_mode=True)
         assert type(loaded) is type(model)  # a plain functional model
         np.testing.assert_allclose(
-            to_np(loaded.predict(inputs, verbose=0)),
-            to_np(model.predict(inputs, verbose=0)),
+            to_np64(loaded.predict(inputs, verbose=0)),
+            to_np64(model.predict(inputs, verbose=0)),
             rtol=1e-6,
             atol=1e-6,
         )
-    np.testing.assert_allclose(to_np(gan(z)), to_np(gan.generator(z)), rtol=1e-6)
+    np.testing.assert_allclose(to_np64(gan(z)), to_np64(gan.generator(z)), rtol=1e-6)
 
 
 def test_trainer_round_trip_resumes_exactly(tmp_path):

@@ -11,6 +11,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from _helpers import to_np64
 
 from keras_dlkit.layers import MixingLatent, NoiseInjection, StyleMixing
 from keras_dlkit.models import create_model, stylegan_generate
@@ -25,10 +26,6 @@ CONFIG = {
     "channel_max": 4,
 }
 FIT = {"batch_size": 8, "shuffle": False, "verbose": 0}
-
-
-def to_np(x):
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def images(n=16, seed=0):
@@ -48,7 +45,7 @@ def layers_of(model, cls):
 
 
 def counter(seed_generator):
-    return int(to_np(seed_generator.state)[1])
+    return int(to_np64(seed_generator.state)[1])
 
 
 def test_fit_without_compile_raises():
@@ -65,7 +62,7 @@ def test_compile_defaults_are_stylegan2s():
     assert g_opt is not d_opt
     for opt in (g_opt, d_opt):
         assert isinstance(opt, keras.optimizers.Adam)
-        np.testing.assert_allclose(float(to_np(opt.learning_rate)), 0.002, rtol=1e-6)
+        np.testing.assert_allclose(float(to_np64(opt.learning_rate)), 0.002, rtol=1e-6)
         assert (opt.beta_1, opt.beta_2, opt.epsilon) == (0.0, 0.99, 1e-8)
     assert gan.adversarial_loss == "non_saturating"
     assert gan.r1_penalty_weight == 10.0
@@ -83,15 +80,15 @@ def test_fit_trains_everything_reproducibly_and_saves(tmp_path):
     x = images(16)
     first = fresh()
     g = first.generator
-    before_g = [to_np(v) for v in g.trainable_variables]
-    before_d = [to_np(v) for v in first.discriminator.trainable_variables]
+    before_g = [to_np64(v) for v in g.trainable_variables]
+    before_d = [to_np64(v) for v in first.discriminator.trainable_variables]
     mixing = layers_of(g, StyleMixing)[0]
     randoms = layers_of(g, MixingLatent) + layers_of(g, NoiseInjection) + [mixing]
     counters = [counter(layer.seed_generator) for layer in randoms]
     strengths = [layer.strength for layer in layers_of(g, NoiseInjection)]
-    assert len(strengths) == 3 and all(not np.any(to_np(s)) for s in strengths)
+    assert len(strengths) == 3 and all(not np.any(to_np64(s)) for s in strengths)
 
-    start_state = [to_np(v) for v in first.variables + first.optimizer.variables]
+    start_state = [to_np64(v) for v in first.variables + first.optimizer.variables]
     history = first.fit(x, epochs=2, **FIT).history
     steps = 4
 
@@ -104,14 +101,14 @@ def test_fit_trains_everything_reproducibly_and_saves(tmp_path):
         ("discriminator", first.discriminator.trainable_variables, before_d),
     ):
         for variable, value in zip(variables, old, strict=True):
-            assert not np.array_equal(to_np(variable), value), (name, variable.path)
+            assert not np.array_equal(to_np64(variable), value), (name, variable.path)
     # The noise strengths start at zero and still receive gradients.
-    assert all(np.all(to_np(s) != 0) for s in strengths)
-    assert int(to_np(first.generator_optimizer.iterations)) == steps
-    assert int(to_np(first.discriminator_optimizer.iterations)) == steps
+    assert all(np.all(to_np64(s) != 0) for s in strengths)
+    assert int(to_np64(first.generator_optimizer.iterations)) == steps
+    assert int(to_np64(first.discriminator_optimizer.iterations)) == steps
     # w_avg moved; every random layer drew once per generator call (the
     # critic step and the generator step), style mixing included.
-    assert np.all(to_np(mixing.w_avg) != 0)
+    assert np.all(to_np64(mixing.w_avg) != 0)
     for layer, start in zip(randoms, counters, strict=True):
         assert counter(layer.seed_generator) - start == 2 * steps, layer.name
 
@@ -123,8 +120,8 @@ def test_fit_trains_everything_reproducibly_and_saves(tmp_path):
     for a, b in zip(
         start_state, twin.variables + twin.optimizer.variables, strict=True
     ):
-        np.testing.assert_array_equal(to_np(b), a)
-    trained = [to_np(v) for v in first.variables + first.optimizer.variables]
+        np.testing.assert_array_equal(to_np64(b), a)
+    trained = [to_np64(v) for v in first.variables + first.optimizer.variables]
     for variable, value in zip(
         first.variables + first.optimizer.variables, start_state, strict=True
     ):
@@ -134,7 +131,7 @@ def test_fit_trains_everything_reproducibly_and_saves(tmp_path):
     for variable, value in zip(
         first.variables + first.optimizer.variables, trained, strict=True
     ):
-        np.testing.assert_array_equal(to_np(variable), value, err_msg=variable.path)
+        np.testing.assert_array_equal(to_np64(variable), value, err_msg=variable.path)
 
     path = os.path.join(tmp_path, "stylegan.keras")
     first.save(path)
@@ -147,10 +144,10 @@ def test_fit_trains_everything_reproducibly_and_saves(tmp_path):
     )
     for a, b in zip(randoms, loaded_randoms, strict=True):
         np.testing.assert_array_equal(
-            to_np(b.seed_generator.state), to_np(a.seed_generator.state)
+            to_np64(b.seed_generator.state), to_np64(a.seed_generator.state)
         )
     for a, b in zip(first.variables, loaded.variables, strict=True):
-        np.testing.assert_array_equal(to_np(b), to_np(a), err_msg=a.path)
+        np.testing.assert_array_equal(to_np64(b), to_np64(a), err_msg=a.path)
 
 
 def test_generate_applies_truncation():
@@ -162,10 +159,10 @@ def test_generate_applies_truncation():
             variable.assign(rng.normal(size=variable.shape).astype("float32"))
     g.get_layer("style_mixing").w_avg.assign(rng.normal(size=(4,)).astype("float32"))
     z = rng.normal(size=(3, 4)).astype("float32")
-    average = to_np(gan.generate(z, truncation_psi=0.0, noise_mode="const"))
+    average = to_np64(gan.generate(z, truncation_psi=0.0, noise_mode="const"))
     np.testing.assert_allclose(average[0], average[1], rtol=1e-5, atol=1e-6)
-    full = to_np(gan.generate(z, noise_mode="const"))
+    full = to_np64(gan.generate(z, noise_mode="const"))
     np.testing.assert_allclose(
-        full, to_np(stylegan_generate(g, z, 1.0, noise_mode="const")), rtol=1e-6
+        full, to_np64(stylegan_generate(g, z, 1.0, noise_mode="const")), rtol=1e-6
     )
     assert not np.allclose(full[0], full[1])

@@ -5,7 +5,7 @@ import os
 import keras
 import numpy as np
 import pytest
-from keras import ops
+from _helpers import to_np
 
 from keras_dlkit.datasets import load_fashion_mnist
 from keras_dlkit.models import create_model
@@ -13,10 +13,6 @@ from keras_dlkit.training import VAE
 
 BATCH, FEATURES, LATENT = 6, 5, 2
 HALF_LOG_TWO_PI = 0.5 * np.log(2 * np.pi)
-
-
-def to_np(x):
-    return ops.convert_to_numpy(x)
 
 
 def snapshot(variables):
