@@ -330,9 +330,13 @@ def check_network(
         )
     if len(inputs) != num_inputs or len(outputs) not in num_outputs:
         expected = "one input" if num_inputs == 1 else f"{num_inputs} inputs"
-        allowed = " or ".join(str(n) for n in num_outputs)
+        allowed = (
+            "one output"
+            if num_outputs == (1,)
+            else " or ".join(str(n) for n in num_outputs) + " outputs"
+        )
         raise ValueError(
-            f"`{name}` must have exactly {expected}{inputs_hint} and {allowed} "
-            f"output(s), got {len(inputs)} input(s) and {len(outputs)} output(s)."
+            f"`{name}` must have exactly {expected}{inputs_hint} and {allowed}, "
+            f"got {len(inputs)} input(s) and {len(outputs)} output(s)."
         )
     return model

@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
+from keras_dlkit.models import _registry as registry
 from keras_dlkit.models import (
     create_model,
     get_model_entry,
     list_models,
     register_model,
-    registry,
 )
 from keras_dlkit.testing import TestCase
 
