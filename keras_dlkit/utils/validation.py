@@ -333,7 +333,7 @@ def check_network(
         allowed = (
             "one output"
             if num_outputs == (1,)
-            else " or ".join(str(n) for n in num_outputs) + " outputs"
+            else " or ".join(str(n) for n in num_outputs) + " output(s)"
         )
         raise ValueError(
             f"`{name}` must have exactly {expected}{inputs_hint} and {allowed}, "

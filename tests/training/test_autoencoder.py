@@ -278,5 +278,5 @@ def test_constructor_rejects_networks_that_do_not_fit():
     with pytest.raises(ValueError, match="two different models"):
         Autoencoder(decoder, decoder)
     two = keras.Model(x, [keras.layers.Dense(2)(x), keras.layers.Dense(2)(x)])
-    with pytest.raises(ValueError, match="1 output"):
+    with pytest.raises(ValueError, match="one output"):
         Autoencoder(two, decoder)
