@@ -29,7 +29,13 @@ def write_api_pages(directory: pathlib.Path) -> None:
     toc = []
     for name in NAMESPACES:
         module = importlib.import_module(f"keras_dlkit.{name}")
-        symbols = sorted(module.__all__)
+        # A name kept in an older namespace after its symbol moved (an alias)
+        # is documented once, under its public path; the older page links it.
+        symbols, aliases = [], []
+        for symbol in sorted(module.__all__):
+            path = getattr(getattr(module, symbol), "_keras_dlkit_path", None)
+            home = f"keras_dlkit.{name}.{symbol}"
+            (symbols if path in (None, home) else aliases).append((symbol, path))
         title = f"keras_dlkit.{name}"
         lines = [
             title,
@@ -41,7 +47,14 @@ def write_api_pages(directory: pathlib.Path) -> None:
         ]
         if symbols:
             lines += [".. autosummary::", "   :toctree: generated", ""]
-            lines += [f"   {symbol}" for symbol in symbols]
+            lines += [f"   {symbol}" for symbol, _ in symbols]
+            if aliases:
+                lines += [
+                    "",
+                    "Also importable from here, documented where they live:",
+                    "",
+                ]
+                lines += [f"* ``{symbol}``: :obj:`{path}`" for symbol, path in aliases]
         else:
             lines += [
                 "Nothing is public here yet: this namespace fills as its family lands."
