@@ -11,16 +11,7 @@ from typing import Any
 
 import keras
 
-from keras_dlkit.utils.validation import check_int
-
-
-def _shapes_match(produced: tuple, expected: tuple) -> bool:
-    if len(produced) != len(expected):
-        return False
-    return all(
-        e is None or p is None or p == e
-        for p, e in zip(produced, expected, strict=True)
-    )
+from keras_dlkit.utils.validation import check_int, shapes_match
 
 
 def _check_separate(generator: keras.Model, discriminator: keras.Model) -> None:
@@ -56,7 +47,7 @@ def _latent_dim_of(noise_input: Any, latent_dim: int | None) -> int:
 def _check_sample_shapes(generator_output: Any, discriminator_input: Any) -> None:
     g_output = tuple(generator_output.shape)[1:]
     d_input = tuple(discriminator_input.shape)[1:]
-    if not _shapes_match(g_output, d_input):
+    if not shapes_match(g_output, d_input):
         raise ValueError(
             f"The generator's output shape {(None, *g_output)} must match the "
             f"discriminator's input shape {(None, *d_input)}."

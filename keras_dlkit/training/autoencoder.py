@@ -18,18 +18,11 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.kl_sparsity import KLSparsityRegularization
 from keras_dlkit.training._compile_config import CompileConfigMixin
 from keras_dlkit.utils import keras_compat
-from keras_dlkit.utils.validation import check_choice, check_network
+from keras_dlkit.utils.validation import check_choice, check_network, shapes_match
 
 LOSSES = ("mse", "mae", "binary_crossentropy")
 
 _SEED_KEY = "seed_state"
-
-
-def _shapes_match(a: tuple, b: tuple) -> bool:
-    """Whether two shapes agree, ``None`` matching any size."""
-    return len(a) == len(b) and all(
-        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
-    )
 
 
 def _has_regularization(*models: keras.Model) -> bool:
@@ -65,7 +58,7 @@ def _reconstruction_target(x: Any, y: Any, y_pred: Any) -> Any:
             f"{type(target).__name__} of inputs or targets."
         )
     target = ops.convert_to_tensor(target)
-    if not _shapes_match(tuple(target.shape), tuple(y_pred.shape)):
+    if not shapes_match(tuple(target.shape), tuple(y_pred.shape)):
         raise ValueError(
             f"The reconstruction target has shape {tuple(target.shape)} but the "
             f"decoder outputs {tuple(y_pred.shape)}: fit(x) reconstructs x, "
@@ -153,14 +146,14 @@ class Autoencoder(CompileConfigMixin, keras.Model):
     @staticmethod
     def _check_decoder(encoder: Any, decoder: Any, code: tuple) -> None:
         decoder_input = tuple(decoder.inputs[0].shape)[1:]
-        if not _shapes_match(code, decoder_input):
+        if not shapes_match(code, decoder_input):
             raise ValueError(
                 f"The decoder's input shape {(None, *decoder_input)} must match "
                 f"the encoder's code shape {(None, *code)}."
             )
         data = tuple(encoder.inputs[0].shape)[1:]
         produced = tuple(decoder.outputs[0].shape)[1:]
-        if not _shapes_match(produced, data):
+        if not shapes_match(produced, data):
             raise ValueError(
                 f"The decoder's output shape {(None, *produced)} must match the "
                 f"encoder's input shape {(None, *data)}: an autoencoder "

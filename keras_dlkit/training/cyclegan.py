@@ -31,9 +31,8 @@ from keras_dlkit.losses.cyclegan import (
     least_squares_discriminator_loss,
     least_squares_generator_loss,
 )
-from keras_dlkit.training._gan_networks import _shapes_match
 from keras_dlkit.training.adversarial import AdversarialTrainer, Update
-from keras_dlkit.utils.validation import check_float, check_network
+from keras_dlkit.utils.validation import check_float, check_network, shapes_match
 
 #: The four networks, in the order the trainer tracks them.
 NETWORKS = ("generator_g", "generator_f", "discriminator_x", "discriminator_y")
@@ -179,13 +178,13 @@ class CycleGAN(AdversarialTrainer):
         )
         for key, what, tensors, domain, expected in checks:
             shape = tuple(tensors[0].shape)[1:]
-            if not _shapes_match(shape, expected):
+            if not shapes_match(shape, expected):
                 raise ValueError(
                     f"`{key}`'s {what} shape {(None, *shape)} must match domain "
                     f"{domain}'s images {(None, *expected)} (X is generator_g's "
                     "input, Y its output)."
                 )
-        if identity_weight > 0 and not _shapes_match(x_shape, y_shape):
+        if identity_weight > 0 and not shapes_match(x_shape, y_shape):
             raise ValueError(
                 f"`identity_weight`={identity_weight} needs X and Y images of the "
                 f"same shape (the identity loss feeds Y images to generator_g), "

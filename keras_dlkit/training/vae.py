@@ -20,7 +20,6 @@ from keras_dlkit.training.autoencoder import (
     Autoencoder,
     _float32,
     _reconstruction_target,
-    _shapes_match,
     _weighted_mean,
 )
 from keras_dlkit.utils.validation import (
@@ -28,6 +27,7 @@ from keras_dlkit.utils.validation import (
     check_float,
     check_int,
     check_network,
+    shapes_match,
 )
 
 RECONSTRUCTIONS = ("bernoulli", "gaussian")
@@ -146,7 +146,7 @@ class VAE(Autoencoder):
         if encoder is decoder:
             raise ValueError("`encoder` and `decoder` must be two different models.")
         shapes = [tuple(out.shape)[1:] for out in encoder.outputs]
-        if not all(_shapes_match(shapes[0], s) for s in shapes[1:]):
+        if not all(shapes_match(shapes[0], s) for s in shapes[1:]):
             raise ValueError(
                 "The encoder's outputs (z_mean, z_log_var[, z]) must have the same "
                 f"shape, got {', '.join(str((None, *s)) for s in shapes)}."

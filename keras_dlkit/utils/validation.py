@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import keras
@@ -340,3 +340,17 @@ def check_network(
             f"got {len(inputs)} input(s) and {len(outputs)} output(s)."
         )
     return model
+
+
+def shapes_match(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """Whether two shapes agree, ``None`` on either side matching any size.
+
+    Example:
+
+    >>> from keras_dlkit.utils.validation import shapes_match
+    >>> shapes_match((None, 8, 3), (2, 8, None)), shapes_match((2, 8), (2, 9))
+    (True, False)
+    """
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
+    )

@@ -25,17 +25,12 @@ from keras_dlkit.blocks.cyclegan_resnet_block import (
     default_kernel_initializer,
 )
 from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
+from keras_dlkit.models._common import check_name
 from keras_dlkit.models._registry import register_model
 from keras_dlkit.training.cyclegan import CycleGAN
 from keras_dlkit.utils.validation import check_float, check_int, check_shape
 
 _CL = {"data_format": "channels_last"}
-
-
-def check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
-    return name
 
 
 def _check_bool(name: str, value: Any) -> bool:

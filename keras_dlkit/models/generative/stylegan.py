@@ -34,6 +34,7 @@ from keras_dlkit.layers.equalized_dense import EqualizedDense
 from keras_dlkit.layers.minibatch_std_dev import MinibatchStdDev
 from keras_dlkit.layers.mixing_latent import MixingLatent
 from keras_dlkit.layers.style_mixing import StyleMixing
+from keras_dlkit.models._common import check_name
 from keras_dlkit.models._registry import register_model
 from keras_dlkit.training.stylegan import StyleGAN
 from keras_dlkit.utils.validation import check_float, check_int, check_shape
@@ -56,12 +57,6 @@ def _check_image_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
             f">= 4 (4, 8, 16, 32, 64, ...), got {tuple(image_shape)!r}."
         )
     return shape
-
-
-def check_name(name: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
-    return name
 
 
 def _channels(channel_base: int, channel_max: int):
