@@ -35,6 +35,11 @@ class ModelEntry:
         large: Whether the registry test runs this model only in the
             ``large`` set (once, on TensorFlow, in CI): a deeper variant
             whose code path a cheaper sibling already runs on every backend.
+        test_inputs: ``None`` (the test feeds uniform floats of
+            ``test_input_shape``), or a function ``(rng, batch_size) ->
+            inputs`` for models whose inputs are not one float array: token
+            ids (integers, 0 for padding), or several inputs as a list or
+            dict. ``rng`` is a ``numpy.random.Generator``.
 
     Example:
 
@@ -50,6 +55,30 @@ class ModelEntry:
     test_config: Mapping[str, Any]
     test_input_shape: tuple[int, ...]
     large: bool = False
+    test_inputs: Callable[[Any, int], Any] | None = None
+
+    def make_test_inputs(self, rng: Any, batch_size: int = 2) -> Any:
+        """A batch of inputs for ``test_config``, drawn from ``rng``.
+
+        Args:
+            rng: A ``numpy.random.Generator``.
+            batch_size: Number of samples.
+
+        Returns:
+            ``test_inputs(rng, batch_size)`` when the entry has one, else
+            uniform float32 data of shape ``(batch_size, *test_input_shape)``.
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_dlkit.models import get_model_entry
+        >>> x = get_model_entry("mlp").make_test_inputs(np.random.default_rng(0), 3)
+        >>> x.shape, x.dtype
+        ((3, 6), dtype('float32'))
+        """
+        if self.test_inputs is not None:
+            return self.test_inputs(rng, batch_size)
+        return rng.uniform(size=(batch_size, *self.test_input_shape)).astype("float32")
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -63,6 +92,7 @@ def register_model(
     test_config: Mapping[str, Any],
     test_input_shape: tuple[int, ...],
     large: bool = False,
+    test_inputs: Callable[[Any, int], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model builder under ``name`` (default: the function name).
 
@@ -73,6 +103,8 @@ def register_model(
         test_input_shape: Shape of one input sample for ``test_config``.
         large: Mark the model ``large`` in the registry test (see
             :class:`ModelEntry`).
+        test_inputs: Optional ``(rng, batch_size) -> inputs`` for models fed
+            token ids or several inputs (see :class:`ModelEntry`).
 
     Returns:
         A decorator that registers and returns the builder unchanged.
@@ -98,6 +130,11 @@ def register_model(
         raise ValueError(f"`test_config` must be a mapping, got {test_config!r}.")
     if not isinstance(large, bool):
         raise ValueError(f"`large` must be True or False, got {large!r}.")
+    if test_inputs is not None and not callable(test_inputs):
+        raise ValueError(
+            f"`test_inputs` must be None or a function (rng, batch_size) -> "
+            f"inputs, got {test_inputs!r}."
+        )
 
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         key = name or builder.__name__
@@ -116,6 +153,7 @@ def register_model(
             test_config=dict(test_config),
             test_input_shape=tuple(test_input_shape),
             large=large,
+            test_inputs=test_inputs,
         )
         return builder
 

@@ -59,6 +59,7 @@ def test_register_model_rejects_duplicate_name_for_other_builder():
         ({"name": ""}, "name"),
         ({"family": ""}, "family"),
         ({"test_config": [1]}, "test_config"),
+        ({"test_inputs": 3}, "test_inputs"),
     ],
 )
 def test_register_model_validates(kwargs, argument):
@@ -90,8 +91,7 @@ class TestEveryRegisteredModel(TestCase):
 
     def check_model(self, entry):
         model = create_model(entry.name, **entry.test_config)
-        rng = np.random.default_rng(0)
-        x = rng.uniform(size=(2, *entry.test_input_shape)).astype("float32")
+        x = entry.make_test_inputs(np.random.default_rng(0), batch_size=2)
         self.run_model_test(
             model, x, expected_output_shape=_expected_output_shape(entry, model)
         )
@@ -208,3 +208,31 @@ def test_large_flag_is_read_from_the_entry(monkeypatch):
     assert not get_model_entry("resnet18").large
     with pytest.raises(ValueError, match="`large` must be True or False"):
         register_model("x", family="f", test_config={}, test_input_shape=(1,), large=1)
+
+
+def test_test_inputs_feed_the_registry_test(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    def token_ids(rng, batch_size):
+        return rng.integers(1, 7, size=(batch_size, 5)).astype("int32")
+
+    @register_model(
+        "zz_doc_tokens",
+        family="fundamentals",
+        test_config={},
+        test_input_shape=(5,),
+        test_inputs=token_ids,
+    )
+    def zz_doc_tokens():
+        inputs = keras.Input((5,), dtype="int32")
+        x = keras.layers.Embedding(7, 3)(inputs)
+        return keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(x))
+
+    entry = get_model_entry("zz_doc_tokens")
+    x = entry.make_test_inputs(np.random.default_rng(0), 4)
+    assert x.shape == (4, 5) and x.dtype == np.int32
+    assert get_model_entry("mlp").make_test_inputs(np.random.default_rng(0)).shape == (
+        2,
+        6,
+    )
+    test_registered_model("zz_doc_tokens")
