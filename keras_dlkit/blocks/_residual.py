@@ -16,6 +16,7 @@ import keras
 
 from keras_dlkit.blocks.conv_norm_act import ConvNormAct
 from keras_dlkit.utils.validation import (
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -53,8 +54,7 @@ class ResidualBlockBase(keras.layers.Layer):
             )
         self.conv_shortcut = conv_shortcut
         self.version = check_choice("version", version, (1, 2))
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
+        check_bool("use_bias", use_bias)
         self.use_bias = use_bias
         self.norm_epsilon = check_float(
             "norm_epsilon", norm_epsilon, minimum=0.0, min_inclusive=False

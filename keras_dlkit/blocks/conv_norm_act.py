@@ -10,6 +10,7 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.utils.keras_compat import clone_initializer
 from keras_dlkit.utils.validation import (
     check_activation,
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -148,8 +149,7 @@ class ConvNormAct(keras.layers.Layer):
             maximum=1.0,
             max_inclusive=False,
         )
-        if not isinstance(norm_scale, bool):
-            raise ValueError(f"`norm_scale` must be True or False, got {norm_scale!r}.")
+        check_bool("norm_scale", norm_scale)
         self.norm_scale = norm_scale
         self.activation = check_activation("activation", activation)
         self.kernel_initializer = resolve_initializer(

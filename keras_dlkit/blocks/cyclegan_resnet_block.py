@@ -9,7 +9,7 @@ import keras
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
 from keras_dlkit.utils.keras_compat import clone_initializer
-from keras_dlkit.utils.validation import check_float
+from keras_dlkit.utils.validation import check_bool, check_float
 
 
 def default_kernel_initializer() -> keras.initializers.Initializer:
@@ -75,10 +75,7 @@ class CycleGANResidualBlock(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(affine_norm, bool):
-            raise ValueError(
-                f"`affine_norm` must be True or False, got {affine_norm!r}."
-            )
+        check_bool("affine_norm", affine_norm)
         self.affine_norm = affine_norm
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
         if kernel_initializer is None:

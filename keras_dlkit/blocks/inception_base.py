@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.utils.keras_compat import clone_initializer
-from keras_dlkit.utils.validation import check_float, check_int
+from keras_dlkit.utils.validation import check_bool, check_float, check_int
 
 Step = str | tuple[str, str]
 
@@ -57,8 +57,7 @@ class InceptionBase(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         for name, value in (("batch_norm", batch_norm), ("norm_scale", norm_scale)):
-            if not isinstance(value, bool):
-                raise ValueError(f"`{name}` must be True or False, got {value!r}.")
+            check_bool(name, value)
         self.batch_norm = batch_norm
         self.norm_scale = norm_scale
         self.norm_epsilon = check_float(

@@ -11,7 +11,7 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.drop_path import DropPath
 from keras_dlkit.layers.squeeze_excite import SqueezeExcite
 from keras_dlkit.utils.keras_compat import clone_initializer
-from keras_dlkit.utils.validation import check_float, check_int
+from keras_dlkit.utils.validation import check_bool, check_float, check_int
 
 #: ``keras.applications`` EfficientNet's convolution initializer (He, fan-out).
 CONV_KERNEL_INITIALIZER = {
@@ -264,8 +264,7 @@ class MBConv(_MBConvBase):
             seed,
             **kwargs,
         )
-        if not isinstance(id_skip, bool):
-            raise ValueError(f"`id_skip` must be True or False, got {id_skip!r}.")
+        check_bool("id_skip", id_skip)
         self.id_skip = id_skip
 
     def build(self, input_shape: tuple) -> None:

@@ -11,7 +11,7 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.modulated_conv2d import ModulatedConv2D
 from keras_dlkit.layers.noise_injection import NOISE_MODES, NoiseInjection
 from keras_dlkit.layers.stylegan_common import FlatNormal, apply_activation
-from keras_dlkit.utils.validation import check_choice, check_int
+from keras_dlkit.utils.validation import check_bool, check_choice, check_int
 
 
 @keras_dlkit_export("keras_dlkit.blocks.StyleGANSynthesisBlock")
@@ -88,8 +88,7 @@ class StyleGANSynthesisBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filters = check_int("filters", filters, minimum=1)
         self.image_channels = check_int("image_channels", image_channels, minimum=1)
-        if not isinstance(first, bool):
-            raise ValueError(f"`first` must be True or False, got {first!r}.")
+        check_bool("first", first)
         self.first = first
         self.w_index = check_int("w_index", w_index, minimum=0)
         self.const_size = check_int("const_size", const_size, minimum=1)

@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils.validation import check_choice, check_int
+from keras_dlkit.utils.validation import check_bool, check_choice, check_int
 
 PADDINGS = ("same", "valid")
 UPSAMPLINGS = ("transpose", "bilinear", "nearest")
@@ -26,8 +26,7 @@ UPSAMPLINGS = ("transpose", "bilinear", "nearest")
 def _check_common(filters, padding, batch_norm, activation):
     check_int("filters", filters, minimum=1)
     check_choice("padding", padding, PADDINGS)
-    if not isinstance(batch_norm, bool):
-        raise ValueError(f"`batch_norm` must be True or False, got {batch_norm!r}.")
+    check_bool("batch_norm", batch_norm)
     try:
         keras.activations.get(activation)
     except (ValueError, TypeError):
@@ -146,8 +145,7 @@ class UNetDown(_DoubleConv):
     ) -> None:
         super().__init__(**kwargs)
         _check_common(filters, padding, batch_norm, activation)
-        if not isinstance(pool, bool):
-            raise ValueError(f"`pool` must be True or False, got {pool!r}.")
+        check_bool("pool", pool)
         self.filters = filters
         self.pool = pool
         self.padding = padding

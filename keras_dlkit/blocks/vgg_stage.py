@@ -13,6 +13,7 @@ from keras_dlkit.blocks.conv_norm_act import (
 )
 from keras_dlkit.utils.validation import (
     check_activation,
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -83,8 +84,7 @@ class VGGStage(keras.layers.Layer):
         self.num_convs = check_int("num_convs", num_convs, minimum=1)
         self.norm = check_choice("norm", norm, NORMS)
         self.activation = check_activation("activation", activation)
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
+        check_bool("use_bias", use_bias)
         self.use_bias = use_bias
         self.norm_epsilon = check_float(
             "norm_epsilon", norm_epsilon, minimum=0.0, min_inclusive=False

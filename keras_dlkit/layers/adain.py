@@ -9,7 +9,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.equalized_dense import EqualizedDense
-from keras_dlkit.utils.validation import check_float
+from keras_dlkit.utils.validation import check_bool, check_float
 
 
 @keras_dlkit_export("keras_dlkit.layers.AdaIN")
@@ -54,10 +54,7 @@ class AdaIN(keras.layers.Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
-        if not isinstance(project_style, bool):
-            raise ValueError(
-                f"`project_style` must be True or False, got {project_style!r}."
-            )
+        check_bool("project_style", project_style)
         self.project_style = project_style
         self.style_projection = None
 

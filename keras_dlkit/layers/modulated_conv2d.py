@@ -12,7 +12,7 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.equalized_conv2d import _check_kernel_size
 from keras_dlkit.layers.equalized_dense import EqualizedDense
 from keras_dlkit.layers.stylegan_common import FlatNormal
-from keras_dlkit.utils.validation import check_float, check_int
+from keras_dlkit.utils.validation import check_bool, check_float, check_int
 
 
 @keras_dlkit_export("keras_dlkit.layers.ModulatedConv2D")
@@ -93,8 +93,7 @@ class ModulatedConv2D(keras.layers.Layer):
             ("use_bias", use_bias),
             ("project_style", project_style),
         ):
-            if not isinstance(value, bool):
-                raise ValueError(f"`{name}` must be True or False, got {value!r}.")
+            check_bool(name, value)
         self.demodulate = demodulate
         self.upsample = upsample
         self.use_bias = use_bias

@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils.validation import check_int
+from keras_dlkit.utils.validation import check_bool, check_int
 
 
 def _pair_of_shapes(input_shape: Any) -> tuple[tuple, tuple]:
@@ -89,11 +89,7 @@ class VAESampling(keras.layers.Layer):
         super().__init__(**kwargs)
         if seed is not None:
             seed = check_int("seed", seed)
-        if not isinstance(sample_in_inference, bool):
-            raise ValueError(
-                "`sample_in_inference` must be True or False, got "
-                f"{sample_in_inference!r}."
-            )
+        check_bool("sample_in_inference", sample_in_inference)
         self.seed = seed
         self.sample_in_inference = sample_in_inference
         self.seed_generator = keras.random.SeedGenerator(seed, name="sampling_seed")

@@ -13,7 +13,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_dlkit.utils.validation import check_float, resolve_activation
+from keras_dlkit.utils.validation import check_bool, check_float, resolve_activation
 
 LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
@@ -68,8 +68,7 @@ class EqualizedBase(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"`use_bias` must be True or False, got {use_bias!r}.")
+        check_bool("use_bias", use_bias)
         self.use_bias = use_bias
         self.activation = resolve_activation(
             "activation", activation, passthrough=("linear", "lrelu")

@@ -21,7 +21,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.utils.validation import check_float
+from keras_dlkit.utils.validation import check_bool, check_float
 
 
 def _prepare(y_true, y_pred, from_logits: bool):
@@ -62,8 +62,7 @@ def _prepare(y_true, y_pred, from_logits: bool):
 
 def _overlaps(y_true, y_pred, from_logits, smooth, include_background):
     smooth = check_float("smooth", smooth, minimum=0.0)
-    if not isinstance(from_logits, bool):
-        raise ValueError(f"`from_logits` must be True or False, got {from_logits!r}.")
+    check_bool("from_logits", from_logits)
     y_true, y_pred = _prepare(y_true, y_pred, from_logits)
     if not include_background:
         if y_pred.shape[-1] < 2:
@@ -182,15 +181,8 @@ class _SegmentationLoss(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not isinstance(from_logits, bool):
-            raise ValueError(
-                f"`from_logits` must be True or False, got {from_logits!r}."
-            )
-        if not isinstance(include_background, bool):
-            raise ValueError(
-                "`include_background` must be True or False, got "
-                f"{include_background!r}."
-            )
+        check_bool("from_logits", from_logits)
+        check_bool("include_background", include_background)
         self.from_logits = from_logits
         self.smooth = check_float("smooth", smooth, minimum=0.0)
         self.include_background = include_background

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 
 from keras_dlkit.utils.validation import (
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -71,8 +72,7 @@ def check_cnn_arguments(
             "`input_shape` must give the number of channels, got "
             f"{input_shape} (channels last)."
         )
-    if not isinstance(include_top, bool):
-        raise ValueError(f"`include_top` must be True or False, got {include_top!r}.")
+    check_bool("include_top", include_top)
     if include_top:
         check_int("num_classes", num_classes, minimum=1)
     check_choice("pooling", pooling, POOLINGS)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.utils.validation import check_bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,8 +129,7 @@ def register_model(
         raise ValueError(f"`family` must be a non-empty string, got {family!r}.")
     if not isinstance(test_config, Mapping):
         raise ValueError(f"`test_config` must be a mapping, got {test_config!r}.")
-    if not isinstance(large, bool):
-        raise ValueError(f"`large` must be True or False, got {large!r}.")
+    check_bool("large", large)
     if test_inputs is not None and not callable(test_inputs):
         raise ValueError(
             f"`test_inputs` must be None or a function (rng, batch_size) -> "

@@ -8,6 +8,7 @@ ground floor imports nothing above it at import time.
 from keras_dlkit.utils.flops import count_flops
 from keras_dlkit.utils.profile import gallery_profile
 from keras_dlkit.utils.validation import (
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -15,6 +16,7 @@ from keras_dlkit.utils.validation import (
 )
 
 __all__ = [
+    "check_bool",
     "check_choice",
     "check_float",
     "check_int",

@@ -120,6 +120,32 @@ def check_float(
     return v
 
 
+@keras_dlkit_export("keras_dlkit.utils.check_bool")
+def check_bool(name: str, value: Any) -> bool:
+    """Check that ``value`` is ``True`` or ``False`` (not ``0``, ``1`` or ``None``).
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check.
+
+    Returns:
+        ``value`` unchanged.
+
+    Example:
+
+    >>> from keras_dlkit.utils import check_bool
+    >>> check_bool("batch_norm", True)
+    True
+    >>> check_bool("batch_norm", 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `batch_norm` must be True or False, got 1.
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False, got {value!r}.")
+    return value
+
+
 @keras_dlkit_export("keras_dlkit.utils.check_choice")
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Check that ``value`` is one of ``choices``.

@@ -26,7 +26,7 @@ from keras_dlkit.models._common import (
     check_cnn_arguments,
     finish_cnn,
 )
-from keras_dlkit.utils.validation import check_float
+from keras_dlkit.utils.validation import check_bool, check_float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,11 +146,7 @@ def build_efficientnet(
         maximum=1.0,
         max_inclusive=False,
     )
-    if not isinstance(include_preprocessing, bool):
-        raise ValueError(
-            f"`include_preprocessing` must be True or False, got "
-            f"{include_preprocessing!r}."
-        )
+    check_bool("include_preprocessing", include_preprocessing)
     if not isinstance(name, str) or not name:
         raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
     published = (config.width_coefficient, config.depth_coefficient)

@@ -16,7 +16,7 @@ from keras_dlkit.boxes.anchor_box_coder import (
 from keras_dlkit.models._common import check_cnn_arguments, load_cnn_weights
 from keras_dlkit.models._registry import register_model
 from keras_dlkit.models.features import feature_extractor, feature_info
-from keras_dlkit.utils.validation import check_float, check_int
+from keras_dlkit.utils.validation import check_bool, check_float, check_int
 
 
 def _simple_backbone(
@@ -168,8 +168,7 @@ def detector(
                     f"`input_shape` {input_shape}: height and width must be "
                     f"multiples of the backbone's total stride {stride}."
                 )
-        if not isinstance(batch_norm, bool):
-            raise ValueError(f"`batch_norm` must be True or False, got {batch_norm!r}.")
+        check_bool("batch_norm", batch_norm)
         backbone = _simple_backbone(input_shape, backbone_filters, batch_norm)
     elif tuple(backbone.inputs[0].shape[1:]) != tuple(input_shape):
         raise ValueError(

@@ -15,7 +15,6 @@ Weights start from ``N(0, 0.02)``, biases at zero (``init_type="normal"``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 
@@ -28,15 +27,9 @@ from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
 from keras_dlkit.models._common import check_name
 from keras_dlkit.models._registry import register_model
 from keras_dlkit.training.cyclegan import CycleGAN
-from keras_dlkit.utils.validation import check_float, check_int, check_shape
+from keras_dlkit.utils.validation import check_bool, check_float, check_int, check_shape
 
 _CL = {"data_format": "channels_last"}
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False, got {value!r}.")
-    return value
 
 
 def _instance_norm(affine: bool, name: str) -> keras.layers.Layer:
@@ -122,7 +115,7 @@ def cyclegan_generator(
     if output_channels is None:
         output_channels = channels
     output_channels = check_int("output_channels", output_channels, minimum=1)
-    affine_norm = _check_bool("affine_norm", affine_norm)
+    affine_norm = check_bool("affine_norm", affine_norm)
     name = check_name(name)
     bias = not affine_norm
 
@@ -238,7 +231,7 @@ def patchgan_discriminator(
     image_shape = check_shape("image_shape", image_shape, ndim=3)
     filters = check_int("filters", filters, minimum=1)
     num_layers = check_int("num_layers", num_layers, minimum=1)
-    affine_norm = _check_bool("affine_norm", affine_norm)
+    affine_norm = check_bool("affine_norm", affine_norm)
     name = check_name(name)
     height, width, _ = image_shape
     if (

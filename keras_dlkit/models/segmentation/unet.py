@@ -13,13 +13,12 @@ from keras_dlkit.blocks.unet import PADDINGS, UPSAMPLINGS, UNetDown, UNetUp
 from keras_dlkit.models._common import check_cnn_arguments, load_cnn_weights
 from keras_dlkit.models._registry import register_model
 from keras_dlkit.models.features import feature_extractor, feature_info
-from keras_dlkit.utils.validation import check_choice, check_float, check_int
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False, got {value!r}.")
-    return value
+from keras_dlkit.utils.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+)
 
 
 def _valid_output_size(size: int, depth: int) -> int | None:
@@ -143,7 +142,7 @@ def unet(
             "unet_from_backbone on a pretrained encoder."
         )
     check_int("filters", filters, minimum=1)
-    _check_bool("batch_norm", batch_norm)
+    check_bool("batch_norm", batch_norm)
     check_choice("upsampling", upsampling, UPSAMPLINGS)
     dropout = check_float(
         "dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False
@@ -252,7 +251,7 @@ def unet_from_backbone(
     if not isinstance(backbone, keras.Model):
         raise ValueError(f"`backbone` must be a keras.Model, got {backbone!r}.")
     check_int("num_classes", num_classes, minimum=1)
-    _check_bool("batch_norm", batch_norm)
+    check_bool("batch_norm", batch_norm)
     check_choice("upsampling", upsampling, UPSAMPLINGS)
     if classifier_activation is not None:
         try:
