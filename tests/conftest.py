@@ -68,6 +68,11 @@ def _seed_global_generators(seed):
 
 
 def pytest_configure(config):
+    # JAX: initial weights drawn eagerly from NumPy instead of compiling a
+    # threefry kernel per weight shape (see tests/_jax_random.py).
+    import _jax_random
+
+    _jax_random.install_for_tests()
     # pytest-randomly shuffles the order from the seed it prints ("Using
     # --randomly-seed=N"; pass it again to replay an order). It would also
     # reseed `random` and NumPy before each test from that seed, so a test's

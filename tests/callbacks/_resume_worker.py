@@ -117,6 +117,11 @@ def train(run_dir, epochs=EPOCHS, kill_at=None):
 
 
 if __name__ == "__main__":
+    # The same initial weights as the in-process run (see tests/_jax_random.py).
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import _jax_random
+
+    _jax_random.install_for_tests()
     run_dir, kill_epoch, kill_batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     train(run_dir, kill_at=(kill_epoch, kill_batch))
     print("the run was not killed", file=sys.stderr)
