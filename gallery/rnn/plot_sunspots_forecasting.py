@@ -188,7 +188,11 @@ ax_series.plot(years[starts_1], forecast_1[:, 0], label="rnn_forecaster, 1 y ahe
 ax_series.plot(years[starts_1], activity[starts_1 - 1], ":", label="persistence")
 for i in range(0, len(starts_11), 14):
     ax_series.plot(
-        years[starts_11[i] : starts_11[i] + 11], forecast_11[i], "--", color="grey"
+        years[starts_11[i] : starts_11[i] + 11],
+        forecast_11[i],
+        "--",
+        color="grey",
+        label="rnn_forecaster, 11 y ahead" if i == 0 else None,
     )
 ax_series.axvline(years[split], color="k", lw=0.5)
 ax_series.set(xlabel="year", ylabel="sunspot number", title="Test period forecasts")
