@@ -85,6 +85,12 @@ from keras_dlkit.models.segmentation import (
     unet,
     unet_from_backbone,
 )
+from keras_dlkit.models.sequence import (
+    rnn_generate,
+    rnn_initial_state,
+    rnn_language_model,
+    rnn_step_function,
+)
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
@@ -140,6 +146,10 @@ __all__ = [
     "resnet101v2",
     "resnet152",
     "resnet152v2",
+    "rnn_generate",
+    "rnn_initial_state",
+    "rnn_language_model",
+    "rnn_step_function",
     "sparse_autoencoder",
     "style_transfer",
     "stylegan",

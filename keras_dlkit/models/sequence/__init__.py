@@ -1,6 +1,15 @@
-"""Sequence models on recurrent layers: classifiers, forecasters, language models, seq2seq.
+"""Sequence models on recurrent layers: classifiers, forecasters, language models, seq2seq."""
 
-This family fills in the next wave; its folder is here so the layout is final.
-"""
+from keras_dlkit.models.sequence.language_model import rnn_language_model
+from keras_dlkit.models.sequence.rnn_generation import (
+    rnn_generate,
+    rnn_initial_state,
+    rnn_step_function,
+)
 
-__all__: list[str] = []
+__all__: list[str] = [
+    "rnn_generate",
+    "rnn_initial_state",
+    "rnn_language_model",
+    "rnn_step_function",
+]
