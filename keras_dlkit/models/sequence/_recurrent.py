@@ -4,13 +4,15 @@ Keras ships the cells (``SimpleRNN``, ``LSTM``, ``GRU``) and ``Bidirectional``;
 this module only picks one by name and keeps its arguments on the settings
 Keras's fused cuDNN kernel needs, so a GPU user gets the fast path by default.
 
-cuDNN eligibility (Keras 3.15, ``LSTM``/``GRU`` on tensorflow and torch with a
-GPU; jax uses cuDNN for the same settings): ``activation="tanh"``,
+cuDNN eligibility (Keras 3.15.1's source): ``activation="tanh"``,
 ``recurrent_activation="sigmoid"``, ``recurrent_dropout=0``, ``unroll=False``,
-``use_bias=True``, for the GRU ``reset_after=True``, and a mask (if any) that
-is right-padded (padding after the tokens, the convention of this family).
-``SimpleRNN`` has no fused kernel. Input ``dropout`` keeps eligibility;
-``recurrent_dropout > 0`` forfeits it.
+``use_bias=True`` and, for the GRU, ``reset_after=True``. On TensorFlow the
+fused kernel also takes a right-padded mask (padding after the tokens, the
+convention of this family). On JAX (LSTM only: no fused GRU) and torch it
+runs only without a mask, so the masked classifier and seq2seq encoder get
+cuDNN on TensorFlow alone, and the unmasked forecaster and language model on
+every backend with a GPU. ``SimpleRNN`` has no fused kernel. Input
+``dropout`` keeps eligibility; ``recurrent_dropout > 0`` forfeits it.
 """
 
 from __future__ import annotations

@@ -67,11 +67,13 @@ def rnn_classifier(
     reads the first stage. Every stage but the last returns its whole
     sequence; the last returns its final output.
 
-    cuDNN: the defaults keep Keras's fused cuDNN kernel on a GPU (LSTM and
-    GRU with tanh/sigmoid activations, no recurrent dropout, a right-padded
-    mask). ``cell="simple"`` has no fused kernel; ``dropout`` (on each
-    stage's inputs) and ``bidirectional`` keep it; a left-padded batch makes
-    Keras fall back to the generic kernel.
+    cuDNN: on TensorFlow with a GPU the defaults keep Keras's fused cuDNN
+    kernel (LSTM and GRU with tanh/sigmoid activations, no recurrent
+    dropout, a right-padded mask); Keras 3.15 runs it on JAX and torch only
+    without a mask, so there the masked stack takes the generic kernel.
+    ``cell="simple"`` has no fused kernel; ``dropout`` (on each stage's
+    inputs) and ``bidirectional`` keep it. Pad on the right: with cuDNN,
+    TensorFlow refuses a left-padded (or all-padding) row with an error.
 
     Args:
         vocabulary_size: Number of token ids, padding included (>= 2): ids
