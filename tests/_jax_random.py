@@ -6,15 +6,19 @@ compiles a new threefry kernel for each new shape and dtype: about 0.3 to
 EfficientNet-B0 thumbnail: 25 s, against 4 s for as many ``jnp.zeros``).
 Across the suite these compiles were the largest single cost of the JAX run.
 
-Outside a trace (building a model, a layer's eager call) the key is a
-concrete array: we draw from NumPy's PCG64 seeded by the key's words and put
-the result on the device, which compiles nothing. Inside a trace (a jitted
-train step, ``StatelessScope``) the key is a tracer and JAX's own kernels run,
-so what ``fit`` and jitted code do is unchanged. Draws stay a pure function of
-the seed (the same key gives the same numbers), so seeded tests repeat; only
-which numbers an eager draw gives differs from ``jax.random``, as with the
-classic threefry variant the suite already uses. No test compares against
-stored draws.
+Only Keras's random initializers are redirected (``RandomNormal``,
+``GlorotUniform``, ``HeNormal``, ``Orthogonal``, ...: the module
+``keras.src.initializers.random_initializers`` gets its own view of the
+backend's random functions). Outside a trace (building a model) the key is
+a concrete array: we draw from NumPy's PCG64 seeded by the key's words and
+put the result on the device, which compiles nothing. Inside a trace the key
+is a tracer and JAX's own kernels run. Every other draw (``keras.random.*``,
+dropout, the noise of the trainers, eager or jitted) is JAX's, so a test
+that compares an eager draw with a jitted one still sees the same numbers.
+Initial weights stay a pure function of the seed, so seeded tests repeat;
+only which numbers they are differs from ``jax.random``, as with the classic
+threefry variant the suite already uses. No test compares against stored
+draws.
 
 Set ``DLKIT_TEST_JAX_RANDOM=native`` to run the suite on ``jax.random``.
 """
@@ -59,14 +63,17 @@ def install_for_tests() -> bool:
 
 
 def install() -> bool:
-    """Replace Keras's JAX ``normal``/``uniform``/``truncated_normal`` when eager.
+    """Give Keras's random initializers NumPy draws when eager (see above).
 
     Returns whether the replacement was installed (False when Keras's JAX
     random module does not have the functions this expects).
     """
+    import types
+
     import jax
     import jax.numpy as jnp
     from keras.src.backend.jax import random as keras_jax_random
+    from keras.src.initializers import random_initializers
 
     names = ("normal", "uniform", "truncated_normal", "jax_draw_seed")
     if not all(hasattr(keras_jax_random, name) for name in names):
@@ -114,7 +121,12 @@ def install() -> bool:
         sample = sample * np.float32(stddev) + np.float32(mean)
         return put(sample, dtype or floatx())
 
-    keras_jax_random.normal = normal
-    keras_jax_random.uniform = uniform
-    keras_jax_random.truncated_normal = truncated_normal
+    if getattr(random_initializers, "random", None) is not keras_jax_random:
+        return False
+    view = types.ModuleType(keras_jax_random.__name__)
+    view.__dict__.update(vars(keras_jax_random))
+    view.normal = normal
+    view.uniform = uniform
+    view.truncated_normal = truncated_normal
+    random_initializers.random = view
     return True
