@@ -85,6 +85,10 @@ from keras_dlkit.models.segmentation import (
     unet,
     unet_from_backbone,
 )
+from keras_dlkit.models.sequence import (
+    rnn_classifier,
+    rnn_forecaster,
+)
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
@@ -140,6 +144,8 @@ __all__ = [
     "resnet101v2",
     "resnet152",
     "resnet152v2",
+    "rnn_classifier",
+    "rnn_forecaster",
     "sparse_autoencoder",
     "style_transfer",
     "stylegan",
