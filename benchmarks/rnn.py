@@ -30,8 +30,9 @@ Two figures, each a ratio of medians with a 95% bootstrap interval
   well below 1, falling as prompt and generation grow.
 
 Each figure pools ``--processes`` fresh processes (:func:`_common.run_child`),
-one for the training steps and one for generation each; the per-process
-ratios are printed beside the pooled one. The last line printed is the
+one for the training steps and one for generation each (the odd ones build,
+warm up and run the anchor first, so no side always goes first); the
+per-process ratios are printed beside the pooled one. The last line printed is the
 result as JSON (:func:`_common.result_record`; ``unit`` is seconds, per
 training step for ``step/*`` and per generated token for ``generate/*``).
 Run:
@@ -101,9 +102,10 @@ def step_child(args):
     """Warm both models up, alternate their steps; reply with the samples."""
     x = token_batch(args, args.batch_size, args.length)
     y = np.random.default_rng(1).integers(0, args.classes, size=args.batch_size)
-    networks = {
-        f"step/{impl}": build_classifier(impl, args) for impl in ("ours", "keras")
-    }
+    # Odd processes build, warm up and start with the anchor: no side is
+    # always first.
+    order = _common.abba(["step/ours", "step/keras"], args.child_index)
+    networks = {key: build_classifier(key.split("/")[1], args) for key in order}
     counts = {key: int(net.count_params()) for key, net in networks.items()}
     if len(set(counts.values())) != 1:
         raise SystemExit(f"the two stacks differ: parameters {counts}")
@@ -115,7 +117,7 @@ def step_child(args):
         timed(network, args.warmup)  # Tracing, compilation.
     samples = {key: [] for key in networks}
     for turn in range(args.rounds):
-        for key in _common.abba(list(networks), turn):
+        for key in _common.abba(order, turn):
             samples[key] += timed(networks[key], args.steps)
     _common.reply({"samples": samples, "params": counts["step/ours"]})
 
@@ -144,7 +146,8 @@ def generate_child(args):
     model = build_language_model(args)
     prompt = token_batch(args, args.gen_batch, args.prompt, seed=2)
     prompt[prompt == 0] = 1  # A prompt is all tokens: no padding.
-    configs = {"generate/cached": True, "generate/uncached": False}
+    order = _common.abba(["generate/cached", "generate/uncached"], args.child_index)
+    configs = {key: key == "generate/cached" for key in order}
     outputs = {
         key: generate(model, prompt, args, cache) for key, cache in configs.items()
     }
@@ -180,9 +183,11 @@ SHARED = (
 )
 
 
-def run_child(part, args):
+def run_child(part, index, args):
     flags = [f"--{key.replace('_', '-')}={getattr(args, key)}" for key in SHARED]
-    command = _common.script_command(__file__, f"--child={part}", *flags)
+    command = _common.script_command(
+        __file__, f"--child={part}", f"--child-index={index}", *flags
+    )
     return _common.run_child(command)
 
 
@@ -204,6 +209,7 @@ def main():
     parser.add_argument("--gen-batch", type=int, default=8)
     parser.add_argument("--gen-rounds", type=int, default=4)
     parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
+    parser.add_argument("--child-index", type=int, default=0, help=argparse.SUPPRESS)
     args = _common.parse_args(
         parser,
         quick={
@@ -243,7 +249,7 @@ def main():
     pairs = {"step": ("step/ours", "step/keras")}
     pairs["generate"] = ("generate/cached", "generate/uncached")
     for part in args.parts:
-        runs = [run_child(part, args) for _ in range(args.processes)]
+        runs = [run_child(part, index, args) for index in range(args.processes)]
         mine, theirs = pairs[part]
         for key in (mine, theirs):
             samples[key] = [t for run in runs for t in run["samples"][key]]
