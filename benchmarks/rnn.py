@@ -41,6 +41,9 @@ Run:
     KERAS_BACKEND=jax python benchmarks/rnn.py
 
 ``--quick`` is a smoke run through every step; its figures mean nothing.
+On a 2-core CPU the default run takes about 10 minutes a backend, most of
+it re-running prefixes (``--parts step`` or ``--parts generate`` runs one
+figure).
 """
 
 import argparse
@@ -204,10 +207,10 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--prompt", type=int, default=64)
-    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--prompt", type=int, default=32)
+    parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--gen-batch", type=int, default=8)
-    parser.add_argument("--gen-rounds", type=int, default=4)
+    parser.add_argument("--gen-rounds", type=int, default=3)
     parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--child-index", type=int, default=0, help=argparse.SUPPRESS)
     args = _common.parse_args(
