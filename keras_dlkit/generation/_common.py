@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from keras import ops
 
+from keras_dlkit.backends import backend_module
 from keras_dlkit.utils.validation import check_int, is_int
 
 #: A step function: ``(tokens (batch,), state) -> (logits (batch, V), state)``.
 StepFunction = Callable[[Any, Any], tuple[Any, Any]]
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """No gradient recording while decoding (torch would chain a graph
+    through every step's state); a no-op on the other backends."""
+    autograd = backend_module("autograd")
+    if autograd is None:
+        yield
+    else:
+        with autograd.no_grad():
+            yield
 
 
 def check_step_fn(step_fn: Any) -> StepFunction:
@@ -100,7 +114,8 @@ def decode(
     finished = ops.zeros((batch,), dtype="bool")
     out = []
     for _ in range(max_length):
-        logits, state = step_fn(tokens, state)
+        with no_grad():
+            logits, state = step_fn(tokens, state)
         tokens = ops.cast(choose(float_logits(logits)), "int32")
         if end_token is not None:
             tokens = ops.where(finished, ops.zeros_like(tokens), tokens)

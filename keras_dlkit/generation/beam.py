@@ -15,6 +15,7 @@ from keras_dlkit.generation._common import (
     check_start_tokens,
     check_step_fn,
     float_logits,
+    no_grad,
 )
 from keras_dlkit.utils.validation import check_float, check_int
 
@@ -110,7 +111,8 @@ def beam_search(
         return total / ops.power(ops.maximum(length, 1.0), length_penalty)
 
     for _ in range(max_length):
-        logits, state = step_fn(tokens, state)
+        with no_grad():
+            logits, state = step_fn(tokens, state)
         log_probs = ops.log_softmax(float_logits(logits), axis=-1)
         vocabulary = int(ops.shape(log_probs)[-1])
         log_probs = ops.reshape(log_probs, (batch, k, vocabulary))

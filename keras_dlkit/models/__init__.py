@@ -88,6 +88,10 @@ from keras_dlkit.models.segmentation import (
 from keras_dlkit.models.sequence import (
     rnn_classifier,
     rnn_forecaster,
+    rnn_generate,
+    rnn_initial_state,
+    rnn_language_model,
+    rnn_step_function,
 )
 from keras_dlkit.models.style_transfer import (
     style_transfer,
@@ -146,6 +150,10 @@ __all__ = [
     "resnet152v2",
     "rnn_classifier",
     "rnn_forecaster",
+    "rnn_generate",
+    "rnn_initial_state",
+    "rnn_language_model",
+    "rnn_step_function",
     "sparse_autoencoder",
     "style_transfer",
     "stylegan",

@@ -6,8 +6,18 @@ cuDNN-eligible settings) under stable names.
 
 from keras_dlkit.models.sequence.classifier import rnn_classifier
 from keras_dlkit.models.sequence.forecaster import rnn_forecaster
+from keras_dlkit.models.sequence.language_model import rnn_language_model
+from keras_dlkit.models.sequence.rnn_generation import (
+    rnn_generate,
+    rnn_initial_state,
+    rnn_step_function,
+)
 
 __all__ = [
     "rnn_classifier",
     "rnn_forecaster",
+    "rnn_generate",
+    "rnn_initial_state",
+    "rnn_language_model",
+    "rnn_step_function",
 ]
