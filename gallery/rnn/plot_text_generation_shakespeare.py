@@ -25,9 +25,9 @@ not a re-read of the whole text so far.
 # ``DLKIT_GALLERY_PROFILE`` sizes the run. ``quick`` (default on a CPU) trains
 # a 128-unit LSTM for about 200 steps on random excerpts of the plays: it
 # learns the layout of a play, common words and spaces between words, far
-# from fluent English. ``full`` (default with a GPU) trains two 512-unit
-# layers on the whole corpus for 20 epochs, where char-rnn models reach
-# about 1.5 bits per character and write convincing pseudo-Shakespeare.
+# from fluent English (about 3.1 bits per character against 3.6 for the
+# bigram baseline). ``full`` (default with a GPU) trains two 512-unit layers
+# with dropout on the whole corpus for 20 epochs; it prints its own figures.
 import math
 import re
 import time
@@ -285,9 +285,9 @@ fig.tight_layout()
 # Conclusion
 # ----------
 # A character-level LSTM beats the bigram baseline within a few hundred
-# steps, by learning words and the layout of a play; the full profile goes
-# on to about 1.5 bits per character (the figure char-rnn models reach on
-# this corpus size), where the samples read like blank verse. The decoding
+# steps, by learning words and the layout of a play; a larger model trained
+# on the whole corpus (the full profile) goes well below, and its samples
+# come closer to verse. The decoding
 # rule matters as much as the model: greedy and beam search find the most
 # likely text and it is dull and repetitive; sampling at a temperature near
 # 1, or top-k sampling, keeps the variety of the training text. Carrying
