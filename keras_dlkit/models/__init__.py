@@ -85,6 +85,13 @@ from keras_dlkit.models.segmentation import (
     unet,
     unet_from_backbone,
 )
+from keras_dlkit.models.sequence import (
+    seq2seq,
+    seq2seq_attention_weights,
+    seq2seq_inference_models,
+    seq2seq_step_function,
+    seq2seq_translate,
+)
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
@@ -140,6 +147,11 @@ __all__ = [
     "resnet101v2",
     "resnet152",
     "resnet152v2",
+    "seq2seq",
+    "seq2seq_attention_weights",
+    "seq2seq_inference_models",
+    "seq2seq_step_function",
+    "seq2seq_translate",
     "sparse_autoencoder",
     "style_transfer",
     "stylegan",
