@@ -15,6 +15,7 @@ NAMESPACES = (
     "training",
     "schedules",
     "callbacks",
+    "generation",
     "optimizers",
     "losses",
     "boxes",

@@ -26,6 +26,7 @@ _SUBPACKAGES = (
     "training",
     "schedules",
     "callbacks",
+    "generation",
     "optimizers",
     "losses",
     "boxes",

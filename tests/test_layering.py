@@ -34,6 +34,7 @@ FLOORS = {
     "datasets": 4,
     "blocks": 4,
     "callbacks": 4,
+    "generation": 4,
     "training": 5,
     "models": 6,
     "testing": 7,
