@@ -73,6 +73,9 @@ bench: install  ## Run the benchmarks (ratios of medians against the anchors)
 	set -e; for backend in tensorflow jax torch; do \
 	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/generative.py; \
 	done
+	set -e; for backend in tensorflow jax; do \
+	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/rnn.py; \
+	done
 
 clean: docs-clean  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .cache

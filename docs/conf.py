@@ -56,6 +56,15 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
     "reset_modules": ("sg_utils.reset_keras", "matplotlib"),
     "reset_modules_order": "before",
+    # Sections in the order of the curriculum; a new family's folder lands at
+    # "*" (before the generative models) until it is listed here.
+    "subsection_order": [
+        "../gallery/fundamentals",
+        "../gallery/cnn",
+        "../gallery/rnn",
+        "*",
+        "../gallery/generative",
+    ],
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,

@@ -92,6 +92,11 @@ from keras_dlkit.models.sequence import (
     rnn_initial_state,
     rnn_language_model,
     rnn_step_function,
+    seq2seq,
+    seq2seq_attention_weights,
+    seq2seq_inference_models,
+    seq2seq_step_function,
+    seq2seq_translate,
 )
 from keras_dlkit.models.style_transfer import (
     style_transfer,
@@ -154,6 +159,11 @@ __all__ = [
     "rnn_initial_state",
     "rnn_language_model",
     "rnn_step_function",
+    "seq2seq",
+    "seq2seq_attention_weights",
+    "seq2seq_inference_models",
+    "seq2seq_step_function",
+    "seq2seq_translate",
     "sparse_autoencoder",
     "style_transfer",
     "stylegan",

@@ -12,6 +12,13 @@ from keras_dlkit.models.sequence.rnn_generation import (
     rnn_initial_state,
     rnn_step_function,
 )
+from keras_dlkit.models.sequence.seq2seq import seq2seq
+from keras_dlkit.models.sequence.seq2seq_decoding import (
+    seq2seq_attention_weights,
+    seq2seq_inference_models,
+    seq2seq_step_function,
+    seq2seq_translate,
+)
 
 __all__ = [
     "rnn_classifier",
@@ -20,4 +27,9 @@ __all__ = [
     "rnn_initial_state",
     "rnn_language_model",
     "rnn_step_function",
+    "seq2seq",
+    "seq2seq_attention_weights",
+    "seq2seq_inference_models",
+    "seq2seq_step_function",
+    "seq2seq_translate",
 ]
