@@ -122,6 +122,7 @@ def make_layers(
             source_vocabulary_size,
             embedding_dim,
             mask_zero=True,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
             name="source_embedding",
         )
     )
@@ -130,6 +131,7 @@ def make_layers(
             target_vocabulary_size,
             embedding_dim,
             mask_zero=True,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
             name="target_embedding",
         )
     )
