@@ -77,7 +77,7 @@ for block in text.split("\n\n"):
     else:
         turns.append(None)
 pairs = []
-for first, second in zip(turns, turns[1:]):
+for first, second in zip(turns, turns[1:], strict=False):
     if first is None or second is None or first[0] == second[0]:
         continue
     prompt = SENTENCE.findall(first[1])[-1].strip() if first[1] else ""
@@ -230,7 +230,7 @@ greedy = seq2seq_translate(model, source, **kwargs)
 sampled = seq2seq_translate(
     model, source, method="sample", temperature=0.8, top_k=20, seed=1, **kwargs
 )
-for prompt, g, s in zip(prompts, greedy, sampled):
+for prompt, g, s in zip(prompts, greedy, sampled, strict=True):
     print(f"> {prompt}\n  greedy : {words(g)}\n  sampled: {words(s)}")
 
 test_greedy = seq2seq_translate(model, test_prompts, **kwargs)

@@ -222,14 +222,14 @@ for method in ("greedy", "beam"):
     candidates = [detokenize(row) for row in ids]
     results[method] = (ids, candidates, bleu(candidates, references))
 copy_bleu = bleu([english[i] for i in test_idx], references)
-exact = np.mean([c == r for c, r in zip(results["greedy"][1], references)])
+exact = np.mean([c == r for c, r in zip(results["greedy"][1], references, strict=True)])
 print(f"BLEU on {n_test} held-out messages (0-100):")
 print(f"  copy the English: {copy_bleu:5.1f}")
 for method, (_, _, score) in results.items():
     print(f"  seq2seq {method:6s}: {score:5.1f}")
 print(f"  greedy translations equal to the reference: {100 * exact:.0f}%")
 print()
-for i, candidate in list(zip(test_idx, results["beam"][1]))[:12]:
+for i, candidate in list(zip(test_idx, results["beam"][1], strict=True))[:12]:
     print(f"  {english[i]:32s} -> {candidate:34s} (reference: {french[i][4:-5]})")
 
 # %%
@@ -243,7 +243,7 @@ ids = results["greedy"][0]
 shown = [i for i in range(n_test) if 2 <= (test_source[i] > 0).sum() <= 5][:4]
 weights = seq2seq_attention_weights(model, test_source[shown], ids[shown], START)
 fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.6))
-for ax, row, w in zip(np.atleast_1d(axes), shown, weights):
+for ax, row, w in zip(np.atleast_1d(axes), shown, weights, strict=True):
     src = [source_vocabulary[t] for t in test_source[row] if t > 0]
     out = detokenize(ids[row]).split() + ["</s>"]
     ax.imshow(w[: len(out), : len(src)], cmap="viridis", vmin=0, vmax=1)
