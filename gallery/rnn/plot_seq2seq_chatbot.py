@@ -153,7 +153,7 @@ BATCH = 64
 steps = SIZES["epochs"] * int(np.ceil(len(train_idx) / BATCH))
 model.compile(
     keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(5e-3, decay_steps=steps),
+        keras.optimizers.schedules.CosineDecay(1e-2, decay_steps=steps),
         clipnorm=1.0,
     ),
     keras.losses.SparseCategoricalCrossentropy(from_logits=True),
