@@ -122,6 +122,7 @@ def make_layers(
             source_vocabulary_size,
             embedding_dim,
             mask_zero=True,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
             name="source_embedding",
         )
     )
@@ -130,6 +131,7 @@ def make_layers(
             target_vocabulary_size,
             embedding_dim,
             mask_zero=True,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
             name="target_embedding",
         )
     )
@@ -244,6 +246,11 @@ def seq2seq(
     which is that of ``decoder_input_ids``; with decoder inputs ``[start,
     y_1, ..., y_n]`` and targets ``[y_1, ..., y_n, end]``, padded alike, the
     two masks coincide.
+
+    Both embeddings start at ``N(0, 1)`` (PyTorch's ``nn.Embedding``
+    default) rather than Keras's ``U(-0.05, 0.05)``: from that small start
+    the attention scores are flat and their gradients vanish (1e-11 on the
+    query kernel of a small model).
 
     Inputs: a list ``[source_ids, decoder_input_ids]`` of int tensors of
     shapes ``(batch, source_length)`` and ``(batch, target_length)`` (or a
