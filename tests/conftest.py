@@ -34,6 +34,26 @@ os.environ.setdefault(
     os.path.join(tempfile.gettempdir(), "keras-dlkit-jax-cache"),
 )
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+
+# JAX: the tests' tensors are tiny, so XLA's compile time is nearly all of the
+# cost of a jitted step and LLVM's optimization passes buy nothing back.
+# Compiling at optimization level 0 without the expensive passes cut the CPU
+# time of a compile-bound test file (the CycleGAN trainer's) by 13%. Only for
+# the JAX backend: the flags are XLA's, and TensorFlow's XLA refuses flags it
+# does not know. Flags already in XLA_FLAGS are kept; set
+# DLKIT_TEST_XLA_OPT=default to compile as usual.
+_FAST_COMPILE_FLAGS = (
+    "--xla_backend_optimization_level=0",
+    "--xla_llvm_disable_expensive_passes=true",
+)
+if (
+    os.environ.get("KERAS_BACKEND") == "jax"
+    and os.environ.get("DLKIT_TEST_XLA_OPT", "fast") != "default"
+):
+    _flags = os.environ.get("XLA_FLAGS", "").split()
+    _known = {flag.split("=")[0] for flag in _flags}
+    _flags += [f for f in _FAST_COMPILE_FLAGS if f.split("=")[0] not in _known]
+    os.environ["XLA_FLAGS"] = " ".join(_flags)
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
