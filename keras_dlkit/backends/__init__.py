@@ -30,8 +30,10 @@ is used (``None`` means the active backend has no module for it: use the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+from collections.abc import Iterator
 from types import ModuleType
 
 #: The frameworks a module here may be written for.
@@ -75,3 +77,18 @@ def _load(concern: str, backend: str) -> ModuleType | None:
         if error.name == name:
             return None
         raise
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Record no gradients inside the block: torch's ``no_grad``; a no-op elsewhere.
+
+    For inference-only forward passes run eagerly (decoding loops, batch-norm
+    statistics), where torch would otherwise chain a graph through every step.
+    """
+    autograd = backend_module("autograd")
+    if autograd is None:
+        yield
+    else:
+        with autograd.no_grad():
+            yield

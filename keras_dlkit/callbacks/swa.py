@@ -10,7 +10,6 @@ itself when given ``batch_norm_data``.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.backends import backend_module
+from keras_dlkit.backends import no_grad
 from keras_dlkit.utils import keras_compat
 from keras_dlkit.utils.arrays import to_numpy
 from keras_dlkit.utils.validation import check_int
@@ -76,16 +75,6 @@ def _batches(data: Any, batch_size: int) -> Iterator[Any]:
 
 def _batch_size_of(x: Any) -> int:
     return int(keras.tree.flatten(x)[0].shape[0])
-
-
-@contextlib.contextmanager
-def _no_grad() -> Iterator[None]:
-    autograd = backend_module("autograd")
-    if autograd is None:
-        yield
-    else:
-        with autograd.no_grad():
-            yield
 
 
 @keras_dlkit_export("keras_dlkit.callbacks.update_batch_norm_statistics")
@@ -191,7 +180,7 @@ def update_batch_norm_statistics(
                 np.ones(layer.moving_variance.shape, layer.moving_variance.dtype)
             )
         seen = 0
-        with _no_grad():
+        with no_grad():
             for index, x in enumerate(_batches(data, batch_size)):
                 if steps is not None and index >= steps:
                     break

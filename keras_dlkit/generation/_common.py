@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from keras import ops
 
-from keras_dlkit.backends import backend_module
+from keras_dlkit.backends import no_grad
 from keras_dlkit.utils.validation import check_int, is_int
 
 #: A step function: ``(tokens (batch,), state) -> (logits (batch, V), state)``.
 StepFunction = Callable[[Any, Any], tuple[Any, Any]]
-
-
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """No gradient recording while decoding (torch would chain a graph
-    through every step's state); a no-op on the other backends."""
-    autograd = backend_module("autograd")
-    if autograd is None:
-        yield
-    else:
-        with autograd.no_grad():
-            yield
 
 
 def check_step_fn(step_fn: Any) -> StepFunction:

@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.backends import no_grad
 from keras_dlkit.generation._common import (
     StepFunction,
     all_true,
@@ -15,7 +16,6 @@ from keras_dlkit.generation._common import (
     check_start_tokens,
     check_step_fn,
     float_logits,
-    no_grad,
 )
 from keras_dlkit.utils.validation import check_float, check_int
 

@@ -13,8 +13,6 @@ the benchmark).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -22,24 +20,13 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
-from keras_dlkit.backends import backend_module
+from keras_dlkit.backends import no_grad
 from keras_dlkit.generation import beam_search, greedy_search, sample
 from keras_dlkit.utils.validation import check_choice, check_float, check_int, is_int
 
 METHODS = ("greedy", "sample", "beam")
 
 _RECURRENT = (keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU)
-
-
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """No gradient recording (torch); a no-op on the other backends."""
-    autograd = backend_module("autograd")
-    if autograd is None:
-        yield
-    else:
-        with autograd.no_grad():
-            yield
 
 
 def _not_a_language_model(model: Any, why: str) -> ValueError:
