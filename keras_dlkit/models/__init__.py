@@ -9,6 +9,7 @@ registers its builders. The registry (``_registry``) imports nothing back.
 from keras_dlkit.boxes.anchor_box_coder import AnchorBoxCoder
 from keras_dlkit.models._registry import (
     ModelEntry,
+    count_params,
     create_model,
     get_model_entry,
     list_models,
@@ -101,6 +102,7 @@ from keras_dlkit.models.sequence import (
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
+from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 
 __all__ = [
     "AnchorBoxCoder",
@@ -111,6 +113,7 @@ __all__ = [
     "conv_decoder",
     "conv_encoder",
     "conv_vae",
+    "count_params",
     "create_model",
     "cyclegan",
     "cyclegan_generator",
@@ -134,6 +137,7 @@ __all__ = [
     "feature_extractor",
     "feature_info",
     "from_keras_applications",
+    "from_keras_hub",
     "gan",
     "gan_discriminator",
     "gan_generator",

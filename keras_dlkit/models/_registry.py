@@ -41,6 +41,14 @@ class ModelEntry:
             inputs`` for models whose inputs are not one float array: token
             ids (integers, 0 for padding), or several inputs as a list or
             dict. ``rng`` is a ``numpy.random.Generator``.
+        count_params: ``None``, or a function taking the builder's keyword
+            arguments and returning the parameter count from the
+            configuration alone, without creating a weight (see
+            :func:`count_params`).
+        size_only: Whether the model is too large to build in the test
+            suite (its float32 weights take gigabytes): the registry test
+            does not build it; :func:`count_params` sizes it, and its
+            family's tests build a shrunk configuration of the same builder.
 
     Example:
 
@@ -57,6 +65,8 @@ class ModelEntry:
     test_input_shape: tuple[int, ...]
     large: bool = False
     test_inputs: Callable[[Any, int], Any] | None = None
+    count_params: Callable[..., int] | None = None
+    size_only: bool = False
 
     def make_test_inputs(self, rng: Any, batch_size: int = 2) -> Any:
         """A batch of inputs for ``test_config``, drawn from ``rng``.
@@ -94,6 +104,8 @@ def register_model(
     test_input_shape: tuple[int, ...],
     large: bool = False,
     test_inputs: Callable[[Any, int], Any] | None = None,
+    count_params: Callable[..., int] | None = None,
+    size_only: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model builder under ``name`` (default: the function name).
 
@@ -135,6 +147,17 @@ def register_model(
             f"`test_inputs` must be None or a function (rng, batch_size) -> "
             f"inputs, got {test_inputs!r}."
         )
+    if count_params is not None and not callable(count_params):
+        raise ValueError(
+            f"`count_params` must be None or a function of the builder's "
+            f"keyword arguments, got {count_params!r}."
+        )
+    check_bool("size_only", size_only)
+    if size_only and count_params is None:
+        raise ValueError(
+            "`size_only` is True but `count_params` is None: a model the tests "
+            "never build must be sized from its configuration."
+        )
 
     def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         key = name or builder.__name__
@@ -154,6 +177,8 @@ def register_model(
             test_input_shape=tuple(test_input_shape),
             large=large,
             test_inputs=test_inputs,
+            count_params=count_params,
+            size_only=size_only,
         )
         return builder
 
@@ -236,3 +261,43 @@ def create_model(name: str, /, **overrides: Any):
     (None, 2)
     """
     return get_model_entry(name).builder(**overrides)
+
+
+@keras_dlkit_export("keras_dlkit.models.count_params")
+def count_params(name: str, /, **overrides: Any) -> int:
+    """Parameter count of ``create_model(name, **overrides)``, without building it.
+
+    The count comes from the builder's configuration by a closed-form rule,
+    so no weight is created: ``count_params("gpt3_175b")`` runs on a laptop.
+    For every builder that has one, the rule equals the built model's
+    ``count_params()`` (the tests check it on configurations small enough to
+    build).
+
+    Args:
+        name: A registered model name with a closed-form count (the
+            transformer family's builders).
+        **overrides: Keyword arguments for the builder, as for
+            :func:`create_model`.
+
+    Returns:
+        The number of parameters (trainable and not) as a Python ``int``.
+
+    Raises:
+        ValueError: If ``name`` is not registered, or its builder has no
+            closed-form count.
+
+    Example:
+
+    >>> from keras_dlkit.models import count_params
+    >>> count_params("gpt3_175b") > 174_000_000_000
+    True
+    """
+    entry = get_model_entry(name)
+    if entry.count_params is None:
+        with_count = sorted(n for n, e in _REGISTRY.items() if e.count_params)
+        raise ValueError(
+            f"`name` {name!r} has no closed-form parameter count; build it "
+            f"and call `count_params()` on the model. Models with one: "
+            f"{with_count}."
+        )
+    return int(entry.count_params(**overrides))

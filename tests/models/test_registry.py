@@ -60,6 +60,9 @@ def test_register_model_rejects_duplicate_name_for_other_builder():
         ({"family": ""}, "family"),
         ({"test_config": [1]}, "test_config"),
         ({"test_inputs": 3}, "test_inputs"),
+        ({"count_params": 3}, "count_params"),
+        ({"size_only": 1}, "size_only"),
+        ({"size_only": True}, "size_only"),
     ],
 )
 def test_register_model_validates(kwargs, argument):
@@ -164,6 +167,7 @@ def _is_large(name):
     [
         pytest.param(n, marks=pytest.mark.large) if _is_large(n) else n
         for n in list_models()
+        if not get_model_entry(n).size_only
     ],
 )
 def test_registered_model(name):
@@ -236,3 +240,31 @@ def test_test_inputs_feed_the_registry_test(monkeypatch):
         6,
     )
     test_registered_model("zz_doc_tokens")
+
+
+def test_count_params_reads_the_entry_and_refuses_models_without_a_rule(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    def dense_count(units=4):
+        return 3 * units + units
+
+    @register_model(
+        "zz_doc_counted",
+        family="fundamentals",
+        test_config={},
+        test_input_shape=(3,),
+        count_params=dense_count,
+        size_only=True,
+    )
+    def zz_doc_counted(units=4):
+        inputs = keras.Input((3,))
+        return keras.Model(inputs, keras.layers.Dense(units)(inputs))
+
+    assert registry.count_params("zz_doc_counted") == 16
+    assert registry.count_params("zz_doc_counted", units=7) == 28
+    assert create_model("zz_doc_counted", units=7).count_params() == 28
+    assert get_model_entry("zz_doc_counted").size_only
+    with pytest.raises(ValueError, match="`name` 'mlp' has no closed-form"):
+        registry.count_params("mlp")
+    with pytest.raises(ValueError, match="not a registered model"):
+        registry.count_params("zz_no_such_model")
