@@ -103,6 +103,7 @@ from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
+from keras_dlkit.models.transformers.layout import transformer_layout_map
 
 __all__ = [
     "AnchorBoxCoder",
@@ -178,6 +179,7 @@ __all__ = [
     "stylegan_styles",
     "stylegan_synthesis_network",
     "stylegan_synthesize",
+    "transformer_layout_map",
     "unet",
     "unet_from_backbone",
     "vae",
