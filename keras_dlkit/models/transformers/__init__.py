@@ -4,7 +4,12 @@ This family fills in the next wave; its folder is here so the layout is final.
 """
 
 from keras_dlkit.models.transformers.gpt import gpt
-from keras_dlkit.models.transformers.gpt2 import gpt2_large, gpt2_medium, gpt2_small, gpt2_xl
+from keras_dlkit.models.transformers.gpt2 import (
+    gpt2_large,
+    gpt2_medium,
+    gpt2_small,
+    gpt2_xl,
+)
 from keras_dlkit.models.transformers.gpt3 import (
     gpt3_1_3b,
     gpt3_2_7b,

@@ -27,7 +27,12 @@ from keras_dlkit.models._common import check_name
 from keras_dlkit.models._registry import register_model
 from keras_dlkit.models.transformers._hub_paths import copy_by_path
 from keras_dlkit.models.transformers.hub_interop import register_hub_converter
-from keras_dlkit.utils.validation import check_bool, check_choice, check_float, check_int
+from keras_dlkit.utils.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+)
 
 HEADS = ("causal_lm", None)
 NORMS = ("layer_norm", "rms_norm")
@@ -56,7 +61,13 @@ def token_inputs(rng: Any, batch_size: int, length: int = 8, vocabulary_size: in
 
 def _check_gpt_arguments(args: dict[str, Any]) -> dict[str, Any]:
     """Validate the arguments of :func:`gpt` (all of them, defaults applied)."""
-    for key in ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim"):
+    for key in (
+        "vocabulary_size",
+        "num_layers",
+        "num_heads",
+        "hidden_dim",
+        "intermediate_dim",
+    ):
         check_int(key, args[key], minimum=1)
     check_choice("head", args["head"], HEADS)
     check_choice("norm", args["norm"], NORMS)
@@ -75,9 +86,14 @@ def _check_gpt_arguments(args: dict[str, Any]) -> dict[str, Any]:
                 f"`num_key_value_heads` ({kv_heads}) must divide `num_heads` "
                 f"({args['num_heads']})."
             )
-    if args["position_encoding"] == "learned" or args["max_sequence_length"] is not None:
+    if (
+        args["position_encoding"] == "learned"
+        or args["max_sequence_length"] is not None
+    ):
         check_int("max_sequence_length", args["max_sequence_length"], minimum=1)
-    check_float("dropout", args["dropout"], minimum=0.0, maximum=1.0, max_inclusive=False)
+    check_float(
+        "dropout", args["dropout"], minimum=0.0, maximum=1.0, max_inclusive=False
+    )
     if args["attention_dropout"] is not None:
         check_float(
             "attention_dropout",
@@ -88,9 +104,14 @@ def _check_gpt_arguments(args: dict[str, Any]) -> dict[str, Any]:
         )
     check_float("norm_epsilon", args["norm_epsilon"], minimum=0.0, min_inclusive=False)
     check_float(
-        "rotary_max_wavelength", args["rotary_max_wavelength"], minimum=0.0, min_inclusive=False
+        "rotary_max_wavelength",
+        args["rotary_max_wavelength"],
+        minimum=0.0,
+        min_inclusive=False,
     )
-    check_float("initializer_range", args["initializer_range"], minimum=0.0, min_inclusive=False)
+    check_float(
+        "initializer_range", args["initializer_range"], minimum=0.0, min_inclusive=False
+    )
     check_bool("use_bias", args["use_bias"])
     check_bool("tie_embeddings", args["tie_embeddings"])
     check_name(args["name"])
@@ -135,7 +156,9 @@ def count_gpt_params(**kwargs: Any) -> int:
     norm = 2 * d if args["norm"] == "layer_norm" else d
     attention = d * (h + 2 * g) * k + h * k * d + bias * ((h + 2 * g) * k + d)
     feed_forward = (3 if gated else 2) * d * f + bias * ((2 if gated else 1) * f + d)
-    count = args["vocabulary_size"] * d + args["num_layers"] * (attention + feed_forward + 2 * norm)
+    count = args["vocabulary_size"] * d + args["num_layers"] * (
+        attention + feed_forward + 2 * norm
+    )
     count += norm
     if args["position_encoding"] == "learned":
         count += args["max_sequence_length"] * d
@@ -283,11 +306,16 @@ def gpt(
     x = token_embedding(token_ids)
     if position_encoding == "learned":
         positions = PositionEmbedding(
-            max_sequence_length, initializer=initializer, dtype=dtype, name="position_embedding"
+            max_sequence_length,
+            initializer=initializer,
+            dtype=dtype,
+            name="position_embedding",
         )(x)
         x = keras.layers.Add(dtype=dtype, name="embeddings_add")([x, positions])
     elif position_encoding == "sinusoidal":
-        positions = SinusoidalPositionEncoding(dtype=dtype, name="position_embedding")(x)
+        positions = SinusoidalPositionEncoding(dtype=dtype, name="position_embedding")(
+            x
+        )
         x = keras.layers.Add(dtype=dtype, name="embeddings_add")([x, positions])
     x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(x)
     for i in range(num_layers):
@@ -301,7 +329,9 @@ def gpt(
             activation=activation,
             use_bias=use_bias,
             dropout=dropout,
-            attention_dropout=dropout if attention_dropout is None else attention_dropout,
+            attention_dropout=dropout
+            if attention_dropout is None
+            else attention_dropout,
             rotary_max_wavelength=(
                 rotary_max_wavelength if position_encoding == "rotary" else None
             ),
@@ -313,14 +343,15 @@ def gpt(
     if head == "causal_lm":
         x = token_embedding(x, reverse=True)
     del args
-    return keras.Model({"token_ids": token_ids, "padding_mask": padding_mask}, x, name=name)
+    return keras.Model(
+        {"token_ids": token_ids, "padding_mask": padding_mask}, x, name=name
+    )
 
 
 def _norm(norm: str, epsilon: float, dtype: Any, name: str) -> keras.layers.Layer:
     if norm == "rms_norm":
         return keras.layers.RMSNormalization(epsilon=epsilon, dtype=dtype, name=name)
     return keras.layers.LayerNormalization(epsilon=epsilon, dtype=dtype, name=name)
-
 
 
 # Our weight paths -> keras-hub GPT2Backbone's.

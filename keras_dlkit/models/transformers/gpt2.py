@@ -18,10 +18,18 @@ from keras_dlkit.models.transformers.gpt import TINY, count_rule, gpt, token_inp
 
 #: GPT-2 sizes (Radford et al. 2019, Table 2; keras-hub's GPT2Backbone presets).
 CONFIGS: dict[str, dict[str, Any]] = {
-    "gpt2_small": dict(num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072),
-    "gpt2_medium": dict(num_layers=24, num_heads=16, hidden_dim=1024, intermediate_dim=4096),
-    "gpt2_large": dict(num_layers=36, num_heads=20, hidden_dim=1280, intermediate_dim=5120),
-    "gpt2_xl": dict(num_layers=48, num_heads=25, hidden_dim=1600, intermediate_dim=6400),
+    "gpt2_small": dict(
+        num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072
+    ),
+    "gpt2_medium": dict(
+        num_layers=24, num_heads=16, hidden_dim=1024, intermediate_dim=4096
+    ),
+    "gpt2_large": dict(
+        num_layers=36, num_heads=20, hidden_dim=1280, intermediate_dim=5120
+    ),
+    "gpt2_xl": dict(
+        num_layers=48, num_heads=25, hidden_dim=1600, intermediate_dim=6400
+    ),
 }
 
 

@@ -24,14 +24,30 @@ from keras_dlkit.models.transformers.gpt import TINY, count_rule, gpt, token_inp
 #: Brown et al. 2020, Table 2.1: n_layers, d_model, n_heads (d_ff = 4 d_model,
 #: context 2048). Two entries differ from the table; see their builders.
 CONFIGS: dict[str, dict[str, Any]] = {
-    "gpt3_125m": dict(num_layers=12, hidden_dim=768, num_heads=12, intermediate_dim=3072),
-    "gpt3_350m": dict(num_layers=24, hidden_dim=1024, num_heads=16, intermediate_dim=4096),
-    "gpt3_760m": dict(num_layers=24, hidden_dim=1536, num_heads=16, intermediate_dim=6144),
-    "gpt3_1_3b": dict(num_layers=24, hidden_dim=2048, num_heads=16, intermediate_dim=8192),
-    "gpt3_2_7b": dict(num_layers=32, hidden_dim=2560, num_heads=32, intermediate_dim=10240),
-    "gpt3_6_7b": dict(num_layers=32, hidden_dim=4096, num_heads=32, intermediate_dim=16384),
-    "gpt3_13b": dict(num_layers=40, hidden_dim=5120, num_heads=40, intermediate_dim=20480),
-    "gpt3_175b": dict(num_layers=96, hidden_dim=12288, num_heads=96, intermediate_dim=49152),
+    "gpt3_125m": dict(
+        num_layers=12, hidden_dim=768, num_heads=12, intermediate_dim=3072
+    ),
+    "gpt3_350m": dict(
+        num_layers=24, hidden_dim=1024, num_heads=16, intermediate_dim=4096
+    ),
+    "gpt3_760m": dict(
+        num_layers=24, hidden_dim=1536, num_heads=16, intermediate_dim=6144
+    ),
+    "gpt3_1_3b": dict(
+        num_layers=24, hidden_dim=2048, num_heads=16, intermediate_dim=8192
+    ),
+    "gpt3_2_7b": dict(
+        num_layers=32, hidden_dim=2560, num_heads=32, intermediate_dim=10240
+    ),
+    "gpt3_6_7b": dict(
+        num_layers=32, hidden_dim=4096, num_heads=32, intermediate_dim=16384
+    ),
+    "gpt3_13b": dict(
+        num_layers=40, hidden_dim=5120, num_heads=40, intermediate_dim=20480
+    ),
+    "gpt3_175b": dict(
+        num_layers=96, hidden_dim=12288, num_heads=96, intermediate_dim=49152
+    ),
 }
 
 # Full depth and width, a 64-token vocabulary and 16 positions.

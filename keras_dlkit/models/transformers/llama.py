@@ -14,9 +14,9 @@ import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.models._registry import register_model
+from keras_dlkit.models.transformers._hub_paths import copy_by_path
 from keras_dlkit.models.transformers.gpt import count_gpt_params, gpt, token_inputs
 from keras_dlkit.models.transformers.hub_interop import register_hub_converter
-from keras_dlkit.models.transformers._hub_paths import copy_by_path
 
 #: A configuration small enough to build, run and train in a test (2 key/value
 #: heads shared by 4 query heads).

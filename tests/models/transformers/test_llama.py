@@ -89,7 +89,9 @@ def test_from_keras_hub_llama_matches_the_backbone_and_its_lm_logits(tie):
     assert_close_to_scale(numpy(ours(x)), expected, 1e-4)
     lm = from_keras_hub(hub, head="causal_lm")
     assert lm.count_params() == hub.count_params()
-    expected_logits = numpy(hub.token_embedding(ops.convert_to_tensor(expected), reverse=True))
+    expected_logits = numpy(
+        hub.token_embedding(ops.convert_to_tensor(expected), reverse=True)
+    )
     assert_close_to_scale(numpy(lm(x)), expected_logits, 1e-4)
 
 
