@@ -282,7 +282,7 @@ def gpt(
     ...               hidden_dim=8, intermediate_dim=32, max_sequence_length=16)
     >>> model = gpt(**config)
     >>> ids = np.array([[5, 7, 9, 0]], "int32")
-    >>> model({"token_ids": ids, "padding_mask": ids > 0}).shape
+    >>> tuple(model({"token_ids": ids, "padding_mask": ids > 0}).shape)
     (1, 4, 50)
     >>> model.count_params() == count_params("gpt", **config)
     True

@@ -145,7 +145,7 @@ def llama_style(
     ...                     num_key_value_heads=2, hidden_dim=32,
     ...                     intermediate_dim=64)
     >>> ids = np.array([[3, 5, 7, 0, 0]], "int32")
-    >>> model({"token_ids": ids, "padding_mask": ids > 0}).shape
+    >>> tuple(model({"token_ids": ids, "padding_mask": ids > 0}).shape)
     (1, 5, 100)
     """
     return gpt(
