@@ -1,4 +1,4 @@
-"""GPT: a decoder-only transformer language model, and GPT-2 at its four sizes.
+"""GPT: the generic decoder-only transformer language model builder.
 
 :func:`gpt` is the generic builder: token embedding, position encoding, a
 stack of pre-norm causal :class:`~keras_dlkit.blocks.TransformerDecoderBlock`
@@ -6,7 +6,8 @@ blocks, a final norm and the causal-LM head, which reads the logits through
 the token embedding (``keras.layers.ReversibleEmbedding``, tied weights as in
 GPT-2 and GPT-3). Its switches (norm, activation, position encoding,
 grouped-query attention, biases, tied head) also give the modern decoder of
-:func:`~keras_dlkit.models.llama_style`. The GPT-3 sizes are in ``gpt3.py``.
+:func:`~keras_dlkit.models.llama_style`. The GPT-2 sizes
+are in ``gpt2.py``, the GPT-3 sizes in ``gpt3.py``.
 
 :func:`count_gpt_params` sizes any configuration from its numbers alone, so
 ``keras_dlkit.models.count_params("gpt3_175b")`` allocates nothing.
@@ -287,9 +288,14 @@ def gpt(
     >>> model.count_params() == count_params("gpt", **config)
     True
     """
-    args = _check_gpt_arguments(dict(locals()))
+    _check_gpt_arguments(dict(locals()))
     d = hidden_dim
-    initializer = keras.initializers.RandomNormal(stddev=initializer_range)
+
+    def initializer():
+        # A fresh instance per layer: an unseeded Keras initializer called twice
+        # returns the same values (the token and position tables would be equal).
+        return keras.initializers.RandomNormal(stddev=initializer_range)
+
     untied = head == "causal_lm" and not tie_embeddings
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = keras.Input((None,), dtype="int32", name="padding_mask")
@@ -299,15 +305,20 @@ def gpt(
         vocabulary_size,
         d,
         tie_weights=not untied,
-        embeddings_initializer=initializer,
+        embeddings_initializer=initializer(),
         dtype=dtype,
         name="token_embedding",
     )
     x = token_embedding(token_ids)
+    if untied:
+        # ReversibleEmbedding draws both matrices from one initializer instance,
+        # so the head would be the embedding table reshaped: redraw it.
+        reverse = token_embedding.reverse_embeddings
+        reverse.assign(initializer()(reverse.shape, dtype=reverse.dtype))
     if position_encoding == "learned":
         positions = PositionEmbedding(
             max_sequence_length,
-            initializer=initializer,
+            initializer=initializer(),
             dtype=dtype,
             name="position_embedding",
         )(x)
@@ -335,14 +346,13 @@ def gpt(
             rotary_max_wavelength=(
                 rotary_max_wavelength if position_encoding == "rotary" else None
             ),
-            kernel_initializer=initializer,
+            kernel_initializer=initializer(),
             dtype=dtype,
             name=f"transformer_layer_{i}",
         )(x, padding_mask=padding_mask)
     x = _norm(norm, norm_epsilon, dtype, "final_norm")(x)
     if head == "causal_lm":
         x = token_embedding(x, reverse=True)
-    del args
     return keras.Model(
         {"token_ids": token_ids, "padding_mask": padding_mask}, x, name=name
     )

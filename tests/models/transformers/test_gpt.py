@@ -240,3 +240,18 @@ def test_llm_head_logits_are_the_tied_embedding_product():
     x = inputs(rng)
     embeddings = numpy(lm.get_layer("token_embedding").embeddings)
     assert_close_to_scale(numpy(lm(x)), numpy(backbone(x)) @ embeddings.T, 1e-5)
+
+
+def test_weights_of_the_same_shape_are_drawn_independently():
+    config = dict(SMALL, hidden_dim=6, max_sequence_length=11, num_heads=2)
+    model = gpt(**config, tie_embeddings=False)
+    weights = {w.path: numpy(w) for w in model.weights}
+    token = weights["token_embedding/embeddings"]
+    assert not np.allclose(token, weights["position_embedding/embeddings"])
+    assert not np.allclose(
+        token.ravel(), weights["token_embedding/reverse_embeddings"].ravel()
+    )
+    attention = "transformer_layer_0/self_attention/"
+    assert not np.allclose(
+        weights[attention + "query/kernel"], weights[attention + "key/kernel"]
+    )
