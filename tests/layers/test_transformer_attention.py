@@ -5,58 +5,10 @@ import numpy as np
 import pytest
 from _helpers import to_np64
 from _tolerance import assert_close_to_scale
+from _transformer_reference import numpy_attention
 
 from keras_dlkit.layers import TransformerAttention
 from keras_dlkit.testing import TestCase
-
-
-def numpy_rope(x, max_wavelength=10000.0, start_index=0):
-    """Rotate-half RoPE on (batch, seq, heads, dim), float64."""
-    dim = x.shape[-1]
-    inverse_freq = max_wavelength ** (-np.arange(0, dim, 2) / dim)
-    angles = np.outer(np.arange(x.shape[1]) + start_index, inverse_freq)
-    angles = np.concatenate([angles, angles], axis=-1)[None, :, None, :]
-    x1, x2 = x[..., : dim // 2], x[..., dim // 2 :]
-    rotated = np.concatenate([-x2, x1], axis=-1)
-    return x * np.cos(angles) + rotated * np.sin(angles)
-
-
-def numpy_attention(
-    layer, query, value, mask=None, bias=None, causal=False, scale=None, rope=False
-):
-    """softmax(scale Q K^T + bias) V with the layer's projections, in float64.
-
-    Returns the output and the (batch, heads, T, S) attention weights.
-    """
-    w = {v.path.split("/", 1)[1]: to_np64(v) for v in layer.weights}
-    q = np.einsum("btd,dnh->btnh", query, w["query/kernel"])
-    k = np.einsum("bsd,dnh->bsnh", value, w["key/kernel"])
-    v = np.einsum("bsd,dnh->bsnh", value, w["value/kernel"])
-    if "query/bias" in w:
-        q, k, v = q + w["query/bias"], k + w["key/bias"], v + w["value/bias"]
-    if rope:
-        q, k = numpy_rope(q), numpy_rope(k)
-    groups = q.shape[2] // k.shape[2]
-    k, v = np.repeat(k, groups, axis=2), np.repeat(v, groups, axis=2)
-    scale = q.shape[-1] ** -0.5 if scale is None else scale
-    logits = np.einsum("btnh,bsnh->bnts", q, k) * scale
-    if bias is not None:
-        logits = logits + bias
-    allowed = np.ones(logits.shape, bool)
-    if mask is not None:
-        allowed &= mask[:, None] if mask.ndim == 3 else mask
-    if causal:
-        allowed &= np.tril(np.ones(logits.shape[-2:], bool))
-    # A query with nothing to attend to attends to every key, as if unmasked.
-    allowed |= ~allowed.any(axis=-1, keepdims=True)
-    logits = np.where(allowed, logits, -np.inf)
-    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    weights /= weights.sum(axis=-1, keepdims=True)
-    out = np.einsum("bnts,bsnh->btnh", weights, v)
-    out = np.einsum("btnh,nhe->bte", out, w["attention_output/kernel"])
-    if "attention_output/bias" in w:
-        out = out + w["attention_output/bias"]
-    return out, weights
 
 
 def randomize(layer, rng, scale=0.5):
