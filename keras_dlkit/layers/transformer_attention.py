@@ -9,7 +9,11 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.rotary_embedding import RotaryEmbedding
-from keras_dlkit.utils.keras_compat import clone_initializer, get_keras_mask
+from keras_dlkit.utils.keras_compat import (
+    clone_initializer,
+    get_keras_mask,
+    set_keras_mask,
+)
 from keras_dlkit.utils.validation import (
     check_bool,
     check_float,
@@ -50,8 +54,9 @@ class TransformerAttention(keras.layers.Layer):
     The computation goes through ``keras.ops.dot_product_attention`` (the
     backend's fused kernel) unless attention dropout is active in training
     or the scores are requested; then the softmax is explicit, in float32.
-    A query whose every key is masked attends uniformly to all keys (as in
-    ``keras.layers.MultiHeadAttention``) instead of producing NaN.
+    A query whose every key is masked (a padded query under a causal or
+    query mask) attends to all keys as if unmasked, on both paths and every
+    backend, instead of producing NaN (its output is meaningless either way).
 
     Args:
         num_heads: Number of query heads (``>= 1``).
@@ -156,6 +161,12 @@ class TransformerAttention(keras.layers.Layer):
                 minimum=0.0,
                 min_inclusive=False,
             )
+            if key_dim % 2:
+                raise ValueError(
+                    f"`key_dim`={key_dim} must be even with a rotary embedding "
+                    f"(`rotary_max_wavelength`={rotary_max_wavelength!r}): RoPE "
+                    "rotates pairs of features."
+                )
         self.rotary_max_wavelength = rotary_max_wavelength
         self.rotary_scaling_factor = check_float(
             "rotary_scaling_factor",
@@ -265,8 +276,8 @@ class TransformerAttention(keras.layers.Layer):
             mask = ops.logical_and(mask, other)
         while len(mask.shape) < 4:
             mask = ops.expand_dims(mask, axis=-3)
-        # A query with no key to attend to attends to all of them (uniform
-        # weights, as Keras's MultiHeadAttention), never to none (NaN).
+        # A query with no key to attend to attends to all of them, never to
+        # none (NaN); the same on every backend and kernel.
         has_key = ops.any(mask, axis=-1, keepdims=True)
         return ops.logical_or(mask, ops.logical_not(has_key))
 
@@ -285,6 +296,9 @@ class TransformerAttention(keras.layers.Layer):
         value = query if value is None else value
         key = value if key is None else key
         mask = self._mask(query, value, key, attention_mask, use_causal_mask)
+        # The masks are used here; the projections would only warn about them.
+        for tensor in (query, value, key):
+            set_keras_mask(tensor, None)
         causal_only = use_causal_mask and mask is None
 
         q = self.query(query)  # (B, T, N, H)
@@ -299,7 +313,12 @@ class TransformerAttention(keras.layers.Layer):
             v = ops.repeat(v, groups, axis=2)
         scale = self.scale if self.scale is not None else self.key_dim**-0.5
 
-        explicit = return_attention_scores or (self.dropout > 0.0 and bool(training))
+        # The fused kernels want one head size for keys and values (JAX's).
+        explicit = (
+            return_attention_scores
+            or (self.dropout > 0.0 and bool(training))
+            or self.head_value_dim != self.key_dim
+        )
         if explicit:
             output, scores = self._explicit_attention(
                 q, k, v, mask, attention_bias, causal_only, scale, training
