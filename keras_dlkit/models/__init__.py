@@ -102,6 +102,22 @@ from keras_dlkit.models.sequence import (
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
+from keras_dlkit.models.transformers import (
+    gpt,
+    gpt2_large,
+    gpt2_medium,
+    gpt2_small,
+    gpt2_xl,
+    gpt3_1_3b,
+    gpt3_2_7b,
+    gpt3_6_7b,
+    gpt3_13b,
+    gpt3_125m,
+    gpt3_175b,
+    gpt3_350m,
+    gpt3_760m,
+    llama_style,
+)
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 from keras_dlkit.models.transformers.layout import transformer_layout_map
 
@@ -144,9 +160,23 @@ __all__ = [
     "gan_generator",
     "get_model_entry",
     "googlenet",
+    "gpt",
+    "gpt2_large",
+    "gpt2_medium",
+    "gpt2_small",
+    "gpt2_xl",
+    "gpt3_1_3b",
+    "gpt3_2_7b",
+    "gpt3_6_7b",
+    "gpt3_13b",
+    "gpt3_125m",
+    "gpt3_175b",
+    "gpt3_350m",
+    "gpt3_760m",
     "inception_v3",
     "lenet5",
     "list_models",
+    "llama_style",
     "mlp",
     "patchgan_discriminator",
     "register_model",

@@ -260,3 +260,58 @@ def reset_global_seed_generator() -> None:
     from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 
     global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+
+
+def get_keras_mask(x: Any) -> Any:
+    """The implicit Keras mask a tensor carries (``Embedding(mask_zero=True)``), or None.
+
+    Keras attaches it to tensors as a private attribute and reads it back
+    with ``keras.src.backend.get_keras_mask``, which is not public.
+
+    Args:
+        x: A tensor (eager or ``KerasTensor``) or ``None``.
+
+    Returns:
+        The mask, or ``None`` when ``x`` carries none.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras
+    >>> from keras_dlkit.utils.keras_compat import get_keras_mask
+    >>> get_keras_mask(keras.ops.ones((2, 3))) is None
+    True
+    """
+    if x is None:
+        return None
+    from keras.src.backend import get_keras_mask as _get_keras_mask
+
+    return _get_keras_mask(x)
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Attach (or with ``None`` remove) the implicit Keras mask of a tensor, in place.
+
+    ``keras.layers.MultiHeadAttention`` removes the masks of its inputs once
+    it has folded them into the attention mask, so that its projections do
+    not warn that they drop them; this is the same private call.
+
+    Args:
+        x: A tensor (eager or ``KerasTensor``).
+        mask: The mask, or ``None``.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.utils.keras_compat import get_keras_mask, set_keras_mask
+    >>> x = keras.KerasTensor((2, 3, 4))
+    >>> set_keras_mask(x, keras.KerasTensor((2, 3), dtype="bool"))
+    >>> tuple(get_keras_mask(x).shape)
+    (2, 3)
+    >>> set_keras_mask(x, None)
+    >>> get_keras_mask(x) is None
+    True
+    """
+    from keras.src.backend import set_keras_mask as _set_keras_mask
+
+    _set_keras_mask(x, mask)
