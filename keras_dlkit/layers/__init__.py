@@ -10,6 +10,7 @@ from keras_dlkit.layers.mixing_latent import MixingLatent
 from keras_dlkit.layers.modulated_conv2d import ModulatedConv2D
 from keras_dlkit.layers.noise_injection import NoiseInjection
 from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
+from keras_dlkit.layers.relative_position_bias import RelativePositionBias
 from keras_dlkit.layers.sampling import VAESampling
 from keras_dlkit.layers.squeeze_excite import SqueezeExcite
 from keras_dlkit.layers.style_mixing import StyleMixing
@@ -25,6 +26,7 @@ __all__: list[str] = [
     "ModulatedConv2D",
     "NoiseInjection",
     "ReflectionPadding2D",
+    "RelativePositionBias",
     "SqueezeExcite",
     "StyleMixing",
     "VAESampling",
