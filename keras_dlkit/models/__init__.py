@@ -102,6 +102,7 @@ from keras_dlkit.models.sequence import (
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
+from keras_dlkit.models.transformers import t5, t5_base, t5_small
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 
 __all__ = [
@@ -178,6 +179,9 @@ __all__ = [
     "stylegan_styles",
     "stylegan_synthesis_network",
     "stylegan_synthesize",
+    "t5",
+    "t5_base",
+    "t5_small",
     "unet",
     "unet_from_backbone",
     "vae",

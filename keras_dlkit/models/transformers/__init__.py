@@ -3,4 +3,6 @@
 This family fills in the next wave; its folder is here so the layout is final.
 """
 
-__all__: list[str] = []
+from keras_dlkit.models.transformers.t5 import t5, t5_base, t5_small
+
+__all__: list[str] = ["t5", "t5_base", "t5_small"]

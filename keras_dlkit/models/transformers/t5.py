@@ -18,12 +18,27 @@ from keras_dlkit.models.transformers.hub_interop import (
     WeightCopier,
     register_hub_converter,
 )
-from keras_dlkit.utils.validation import check_bool, check_choice, check_float, check_int
+from keras_dlkit.utils.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+)
 
 #: Published T5 v1.0 sizes (Raffel et al. 2020, Table 14; the released checkpoints).
 CONFIGS: dict[str, dict[str, int]] = {
-    "t5_small": {"num_layers": 6, "num_heads": 8, "hidden_dim": 512, "intermediate_dim": 2048},
-    "t5_base": {"num_layers": 12, "num_heads": 12, "hidden_dim": 768, "intermediate_dim": 3072},
+    "t5_small": {
+        "num_layers": 6,
+        "num_heads": 8,
+        "hidden_dim": 512,
+        "intermediate_dim": 2048,
+    },
+    "t5_base": {
+        "num_layers": 12,
+        "num_heads": 12,
+        "hidden_dim": 768,
+        "intermediate_dim": 3072,
+    },
 }
 HEADS = ("text_to_text", None)
 ACTIVATIONS = ("relu", "gelu", "gelu_approximate", "silu", "swiglu", "geglu")
@@ -53,7 +68,9 @@ def _check_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     a = dict(arguments)
     for key in ("vocabulary_size", "num_layers", "num_heads", "hidden_dim"):
         a[key] = check_int(key, a[key], minimum=1)
-    a["intermediate_dim"] = check_int("intermediate_dim", a["intermediate_dim"], minimum=1)
+    a["intermediate_dim"] = check_int(
+        "intermediate_dim", a["intermediate_dim"], minimum=1
+    )
     if a["key_dim"] is None:
         if a["hidden_dim"] % a["num_heads"]:
             raise ValueError(
@@ -255,7 +272,9 @@ def t5(
         )(x)
         for i in range(a["num_layers"]):
             if stack == "encoder":
-                block = TransformerEncoderBlock(**block_kwargs, name=f"encoder_layer_{i}")
+                block = TransformerEncoderBlock(
+                    **block_kwargs, name=f"encoder_layer_{i}"
+                )
                 x = block(
                     x, padding_mask=inputs["encoder_padding_mask"], attention_bias=bias
                 )
@@ -274,7 +293,9 @@ def t5(
         x = keras.layers.RMSNormalization(
             epsilon=a["norm_epsilon"], dtype=dtype, name=f"{stack}_final_norm"
         )(x)
-        x = keras.layers.Dropout(a["dropout"], dtype=dtype, name=f"{stack}_output_dropout")(x)
+        x = keras.layers.Dropout(
+            a["dropout"], dtype=dtype, name=f"{stack}_output_dropout"
+        )(x)
         outputs[f"{stack}_sequence_output"] = x
     _t5_query_init(blocks, a["key_dim"])
     if a["head"] is None:
@@ -293,8 +314,10 @@ def _t5_query_init(blocks: list[Any], key_dim: int) -> None:
     into the query kernel's initial scale instead.
     """
     for block in blocks:
-        for attention in ("self_attention", "cross_attention"):
-            layer = getattr(block, attention, None)
+        for layer in (
+            block.self_attention,
+            getattr(block, "cross_attention_layer", None),
+        ):
             if layer is not None:
                 kernel = layer.query.kernel
                 kernel.assign(kernel * key_dim**-0.5)
@@ -391,3 +414,118 @@ def t5_base(
     """
     config = {**CONFIGS["t5_base"], "name": "t5_base", **kwargs}
     return t5(vocabulary_size=vocabulary_size, head=head, dropout=dropout, **config)
+
+
+#: keras-hub T5Backbone (activation, use_gated_activation) -> our ``activation``.
+_HUB_ACTIVATIONS = {
+    ("relu", False): "relu",
+    ("gelu", False): "gelu",
+    ("silu", False): "silu",
+    ("gelu", True): "geglu",
+    ("silu", True): "swiglu",
+}
+
+
+@register_hub_converter("T5Backbone")
+def t5_from_keras_hub(backbone: Any, **kwargs: Any) -> keras.Model:
+    """Our :func:`t5` backbone (``head=None``) with a keras-hub ``T5Backbone``'s weights.
+
+    keras-hub's gated feed-forward is ``act(input_projector(x)) *
+    gate_projector(x)``; ours is ``act(gate(x)) * intermediate(x)``, so its
+    ``input_projector`` becomes our ``gate`` and its ``gate_projector`` our
+    ``intermediate``. Supported: ReLU, GELU or SiLU, plain, and gated GELU
+    (``"geglu"``, T5 v1.1) or SiLU (``"swiglu"``).
+
+    Args:
+        backbone: A ``keras_hub.models.T5Backbone``.
+        **kwargs: Overrides for :func:`t5` (e.g. ``dtype``, ``name``).
+
+    Returns:
+        The :func:`t5` model with ``head=None``, outputs equal to the
+        backbone's.
+
+    Example:
+
+    >>> import keras_hub
+    >>> from keras_dlkit.models import from_keras_hub
+    >>> source = keras_hub.models.T5Backbone(
+    ...     vocabulary_size=40, num_layers=1, num_heads=2, hidden_dim=8,
+    ...     intermediate_dim=16, use_gated_activation=False)
+    >>> from_keras_hub(source).count_params() == source.count_params()
+    True
+    """
+    config = backbone.get_config()
+    activation = config["activation"]
+    if isinstance(activation, dict):  # a serialized function
+        activation = activation.get("config", activation)
+    key = (str(activation).rsplit(">", 1)[-1], bool(config["use_gated_activation"]))
+    if key not in _HUB_ACTIVATIONS:
+        raise ValueError(
+            f"`backbone` has activation={config['activation']!r} with "
+            f"use_gated_activation={config['use_gated_activation']}, which t5() has "
+            f"no equivalent for; supported: {sorted(_HUB_ACTIVATIONS)}."
+        )
+    arguments = {
+        "vocabulary_size": config["vocabulary_size"],
+        "num_layers": config["num_layers"],
+        "num_heads": config["num_heads"],
+        "hidden_dim": config["hidden_dim"],
+        "intermediate_dim": config["intermediate_dim"],
+        "key_dim": config["key_value_dim"],
+        "activation": _HUB_ACTIVATIONS[key],
+        "dropout": config["dropout"],
+        "norm_epsilon": config["layer_norm_epsilon"],
+        "tie_embeddings": config["tie_embedding_weights"],
+        "head": None,
+        "dtype": backbone.dtype_policy.name,
+        "name": "t5_backbone",
+        **kwargs,
+    }
+    model = t5(**arguments)
+    copy = WeightCopier(model)
+    embedding = model.get_layer("token_embedding")
+    copy.set(embedding.embeddings, backbone.token_embedding.embeddings)
+    if not arguments["tie_embeddings"]:
+        copy.set(
+            embedding.reverse_embeddings, backbone.token_embedding.reverse_embeddings
+        )
+    gated = key[1]
+    for stack in ("encoder", "decoder"):
+        hub_layers = getattr(backbone, f"{stack}_transformer_layers")
+        copy.set(
+            model.get_layer(f"{stack}_relative_position_bias").embeddings,
+            hub_layers[0].self_attention.relative_attention_bias,
+        )
+        for i, hub in enumerate(hub_layers):
+            ours = model.get_layer(f"{stack}_layer_{i}")
+            pairs = [
+                (ours.self_attention, hub.self_attention),
+                (ours.self_attention_norm, hub.self_attention_layer_norm),
+                (ours.feed_forward_norm, hub.layer_norm),
+            ]
+            if stack == "decoder":
+                pairs += [
+                    (ours.cross_attention_layer, hub.cross_attention),
+                    (ours.cross_attention_norm, hub.cross_attention_layer_norm),
+                ]
+            for target, source in pairs:
+                if isinstance(target, keras.layers.RMSNormalization):
+                    copy.set(target.scale, source.weight)
+                    continue
+                copy.set(target.query.kernel, source.query_projector.kernel)
+                copy.set(target.key.kernel, source.key_projector.kernel)
+                copy.set(target.value.kernel, source.value_projector.kernel)
+                copy.set(target.attention_output.kernel, source.output_projector.kernel)
+            ffn = ours.feed_forward
+            if gated:
+                copy.set(ffn.gate.kernel, hub.input_projector.kernel)
+                copy.set(ffn.intermediate.kernel, hub.gate_projector.kernel)
+            else:
+                copy.set(ffn.intermediate.kernel, hub.input_projector.kernel)
+            copy.set(ffn.output_dense.kernel, hub.output_projector.kernel)
+        copy.set(
+            model.get_layer(f"{stack}_final_norm").scale,
+            getattr(backbone, f"{stack}_layer_norm").weight,
+        )
+    copy.finish()
+    return model
