@@ -6,7 +6,7 @@ import pytest
 from _helpers import to_np64
 from _tolerance import assert_close_to_scale
 
-from keras_dlkit.models import count_params, from_keras_hub, t5, t5_base, t5_small
+from keras_dlkit.models import count_params, from_keras_hub, t5, t5_small
 
 TINY = {
     "vocabulary_size": 50,
@@ -104,19 +104,24 @@ def test_published_sizes():
 
 
 @pytest.mark.large
-@pytest.mark.parametrize("builder", [t5_small, t5_base])
-def test_full_size_counts_equal_keras_hub(builder):
+@pytest.mark.parametrize("name", ["t5_small", "t5_base"])
+def test_full_size_counts_equal_keras_hub(name):
+    # keras-hub's T5Backbone built at the full published size (32128 tokens),
+    # T5 v1.0's plain ReLU feed-forward. Our built model equals the closed
+    # form on every configuration the other tests build (t5_small here at
+    # full size too; t5_base at a 64-token vocabulary in the registry test).
     import keras_hub
 
     from keras_dlkit.models.transformers.t5 import CONFIGS
 
     hub = keras_hub.models.T5Backbone(
-        vocabulary_size=32128, use_gated_activation=False, **CONFIGS[builder.__name__]
+        vocabulary_size=32128, use_gated_activation=False, **CONFIGS[name]
     )
     expected = hub.count_params()
     del hub
-    assert count_params(builder.__name__) == expected
-    assert builder(head=None).count_params() == expected
+    assert count_params(name) == expected
+    if name == "t5_small":
+        assert t5_small(head=None).count_params() == expected
 
 
 # --- keras-hub interop -----------------------------------------------------------
