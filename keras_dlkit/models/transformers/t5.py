@@ -168,8 +168,9 @@ def t5(
     per stack (``"encoder_relative_position_bias"``, bidirectional, and
     ``"decoder_relative_position_bias"``, causal), computed once and added
     to the self-attention logits of every layer of the stack. Dropout: on
-    the embeddings, the attention weights, each residual branch, inside the
-    feed-forward and after each final norm.
+    the embeddings, the attention weights, each residual branch and after
+    each final norm (T5 also drops inside the feed-forward, after the
+    activation; the shared block does not yet).
 
     Inputs (keras-hub's names, int32, 1 = real token):
     ``{"encoder_token_ids", "encoder_padding_mask", "decoder_token_ids",
