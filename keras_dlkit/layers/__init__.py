@@ -12,6 +12,7 @@ from keras_dlkit.layers.noise_injection import NoiseInjection
 from keras_dlkit.layers.patch_embedding import PatchEmbedding
 from keras_dlkit.layers.position_embedding import PositionEmbedding
 from keras_dlkit.layers.reflection_padding import ReflectionPadding2D
+from keras_dlkit.layers.relative_position_bias import RelativePositionBias
 from keras_dlkit.layers.rotary_embedding import RotaryEmbedding
 from keras_dlkit.layers.sampling import VAESampling
 from keras_dlkit.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
@@ -32,6 +33,7 @@ __all__: list[str] = [
     "PatchEmbedding",
     "PositionEmbedding",
     "ReflectionPadding2D",
+    "RelativePositionBias",
     "RotaryEmbedding",
     "SinusoidalPositionEncoding",
     "SqueezeExcite",

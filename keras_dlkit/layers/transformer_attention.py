@@ -295,15 +295,16 @@ class TransformerAttention(keras.layers.Layer):
     ) -> Any:
         value = query if value is None else value
         key = value if key is None else key
+        if attention_mask is not None and len(attention_mask.shape) == 2:
+            raise ValueError(
+                "`attention_mask` must be (batch, T, S) or (batch, heads, T, S) "
+                f"(or broadcastable: (1, T, S), (batch, 1, S)), got shape "
+                f"{tuple(attention_mask.shape)}; for a (batch, S) padding mask pass "
+                "`padding_mask[:, None, :]`."
+            )
         mask = self._mask(query, value, key, attention_mask, use_causal_mask)
-        # The masks are used here; the projections would only warn about them.
-        for tensor in (query, value, key):
-            set_keras_mask(tensor, None)
         causal_only = use_causal_mask and mask is None
-
-        q = self.query(query)  # (B, T, N, H)
-        k = self.key(key)  # (B, S, K, H)
-        v = self.value(value)  # (B, S, K, Hv)
+        q, k, v = self._project(query, value, key)
         if self.rotary_embedding is not None:
             q = self.rotary_embedding(q, start_index=start_index)
             k = self.rotary_embedding(k, start_index=start_index)
@@ -343,6 +344,24 @@ class TransformerAttention(keras.layers.Layer):
         if return_attention_scores:
             return output, scores
         return output
+
+    def _project(self, query, value, key):
+        """The query/key/value projections, (B, T|S, heads, size) each."""
+        # The inputs' Keras masks are folded into the attention mask already;
+        # the projections would only warn that they drop them. Detach them
+        # for the projections and put them back: the caller's tensors (an
+        # encoder output shared by several decoder layers) keep their masks.
+        tensors = {id(t): t for t in (query, value, key)}.values()
+        saved = [(t, get_keras_mask(t)) for t in tensors]
+        try:
+            for tensor, mask in saved:
+                if mask is not None:
+                    set_keras_mask(tensor, None)
+            return self.query(query), self.key(key), self.value(value)
+        finally:
+            for tensor, mask in saved:
+                if mask is not None:
+                    set_keras_mask(tensor, mask)
 
     @staticmethod
     def _causal(q, k):

@@ -117,6 +117,9 @@ from keras_dlkit.models.transformers import (
     gpt3_350m,
     gpt3_760m,
     llama_style,
+    t5,
+    t5_base,
+    t5_small,
 )
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 from keras_dlkit.models.transformers.layout import transformer_layout_map
@@ -209,6 +212,9 @@ __all__ = [
     "stylegan_styles",
     "stylegan_synthesis_network",
     "stylegan_synthesize",
+    "t5",
+    "t5_base",
+    "t5_small",
     "transformer_layout_map",
     "unet",
     "unet_from_backbone",

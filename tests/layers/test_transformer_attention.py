@@ -298,3 +298,22 @@ def test_bad_arguments(kwargs, argument):
 def test_rejects_inputs_that_are_not_rank_3():
     with pytest.raises(ValueError, match="`query` shape"):
         TransformerAttention(2, 4).build((None, 4, 4, 8))
+
+
+def test_inputs_keep_their_keras_masks():
+    # An encoder output shared by several decoder layers keeps its mask.
+    from keras_dlkit.utils.keras_compat import get_keras_mask
+
+    tokens = np.array([[1, 2, 0]])
+    encoded = keras.layers.Embedding(3, 4, mask_zero=True)(tokens)
+    query = np.ones((1, 2, 4), "float32")
+    layer = TransformerAttention(2, 2)
+    first = to_np64(layer(query, encoded))
+    assert get_keras_mask(encoded) is not None
+    np.testing.assert_array_equal(to_np64(layer(query, encoded)), first)
+
+
+def test_two_dimensional_attention_mask_is_rejected():
+    x = np.ones((2, 3, 4), "float32")
+    with pytest.raises(ValueError, match="`attention_mask` must be"):
+        TransformerAttention(2, 2)(x, attention_mask=np.ones((2, 3), bool))

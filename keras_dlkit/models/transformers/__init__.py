@@ -1,8 +1,14 @@
-"""Transformers: BERT, GPT, T5, ViT.
+"""Transformers: BERT, GPT-2 and GPT-3, a Llama-style decoder, T5 and ViT.
 
-This family fills in the next wave; its folder is here so the layout is final.
+One file per architecture, each with its configuration table, a generic
+builder and thin named builders at the published sizes, a closed-form
+parameter count (``keras_dlkit.models.count_params``) and a keras-hub
+weight converter (``hub_interop.from_keras_hub``). Every builder offers
+``get_layout_map(device_mesh)`` (``layout.transformer_layout_map``) for
+``keras.distribution.ModelParallel``.
 """
 
+from keras_dlkit.models.transformers import t5_interop  # noqa: F401 (registers)
 from keras_dlkit.models.transformers.gpt import gpt
 from keras_dlkit.models.transformers.gpt2 import (
     gpt2_large,
@@ -20,7 +26,9 @@ from keras_dlkit.models.transformers.gpt3 import (
     gpt3_350m,
     gpt3_760m,
 )
+from keras_dlkit.models.transformers.layout import transformer_layout_map
 from keras_dlkit.models.transformers.llama import llama_style
+from keras_dlkit.models.transformers.t5 import t5, t5_base, t5_small
 
 __all__: list[str] = [
     "gpt",
@@ -37,4 +45,14 @@ __all__: list[str] = [
     "gpt3_350m",
     "gpt3_760m",
     "llama_style",
+    "t5",
+    "t5_base",
+    "t5_small",
 ]
+
+# Every builder of the family names its sublayers alike, so one sharding
+# serves them all: `gpt2_small.get_layout_map(mesh)`, as keras-hub's
+# backbones offer `Backbone.get_layout_map(mesh)`.
+for _name in __all__:
+    globals()[_name].get_layout_map = transformer_layout_map
+del _name
