@@ -102,12 +102,29 @@ from keras_dlkit.models.sequence import (
 from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
+from keras_dlkit.models.transformers import (
+    bert,
+    bert_base,
+    bert_large,
+    bert_small,
+    bert_tiny,
+    vit,
+    vit_b16,
+    vit_l16,
+    vit_s16,
+    vit_ti16,
+)
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 
 __all__ = [
     "AnchorBoxCoder",
     "ModelEntry",
     "alexnet",
+    "bert",
+    "bert_base",
+    "bert_large",
+    "bert_small",
+    "bert_tiny",
     "conditional_gan",
     "conv_autoencoder",
     "conv_decoder",
@@ -189,4 +206,9 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
+    "vit",
+    "vit_b16",
+    "vit_l16",
+    "vit_s16",
+    "vit_ti16",
 ]
