@@ -260,3 +260,30 @@ def reset_global_seed_generator() -> None:
     from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 
     global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+
+
+def get_keras_mask(x: Any) -> Any:
+    """The implicit Keras mask a tensor carries (``Embedding(mask_zero=True)``), or None.
+
+    Keras attaches it to tensors as a private attribute and reads it back
+    with ``keras.src.backend.get_keras_mask``, which is not public.
+
+    Args:
+        x: A tensor (eager or ``KerasTensor``) or ``None``.
+
+    Returns:
+        The mask, or ``None`` when ``x`` carries none.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras
+    >>> from keras_dlkit.utils.keras_compat import get_keras_mask
+    >>> get_keras_mask(keras.ops.ones((2, 3))) is None
+    True
+    """
+    if x is None:
+        return None
+    from keras.src.backend import get_keras_mask as _get_keras_mask
+
+    return _get_keras_mask(x)

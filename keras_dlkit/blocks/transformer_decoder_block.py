@@ -1,0 +1,206 @@
+"""Transformer decoder block: causal self-attention, optional cross-attention, feed-forward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.blocks._transformer_common import (
+    TransformerBlockBase,
+    key_padding_mask,
+)
+from keras_dlkit.utils.keras_compat import get_keras_mask
+from keras_dlkit.utils.validation import check_bool
+
+
+@keras_dlkit_export("keras_dlkit.blocks.TransformerDecoderBlock")
+class TransformerDecoderBlock(TransformerBlockBase):
+    """One Transformer decoder layer (GPT without, T5 with cross-attention).
+
+    Causal self-attention, then (``cross_attention=True``) attention from the
+    decoder positions to ``encoder_outputs``, then the feed-forward network;
+    each a residual branch, post-norm ``x = norm(x + dropout(f(x)))`` or
+    pre-norm ``x = x + dropout(f(norm(x)))``. In a pre-norm stack the final
+    norm after the last block belongs to the model.
+
+    Sublayers: ``self_attention``, ``self_attention_norm``,
+    ``self_attention_dropout``; with ``cross_attention=True`` also
+    ``cross_attention``, ``cross_attention_norm``,
+    ``cross_attention_dropout``; then ``feed_forward``,
+    ``feed_forward_norm``, ``feed_forward_dropout``. The rotary embedding
+    (``rotary_max_wavelength``) applies to the self-attention only.
+
+    Args:
+        num_heads: Number of attention heads.
+        intermediate_dim: Width of the feed-forward network.
+        num_key_value_heads: Key/value heads for grouped-query attention;
+            ``None`` means ``num_heads``. Must divide ``num_heads``.
+        key_dim: Size of each head; ``None`` means ``hidden_dim //
+            num_heads`` (then ``num_heads`` must divide the hidden size).
+        norm: ``"layer_norm"`` or ``"rms_norm"``.
+        norm_position: ``"post"`` or ``"pre"``.
+        norm_epsilon: Epsilon of the norms.
+        activation: Feed-forward activation (see
+            :class:`keras_dlkit.blocks.FeedForward`).
+        use_bias: Whether the projections and dense layers have biases.
+        dropout: Residual dropout rate.
+        attention_dropout: Dropout rate on the attention weights.
+        attention_scale: Logit scale; ``None`` means ``1 / sqrt(key_dim)``.
+        rotary_max_wavelength: ``None``, or the wavelength of a rotary
+            embedding of the self-attention's queries and keys.
+        kernel_initializer: Initializer of every kernel.
+        bias_initializer: Initializer of every bias.
+        cross_attention: Whether the block attends to ``encoder_outputs``.
+        **kwargs: Base ``keras.layers.Layer`` arguments (``name``,
+            ``dtype``, ...).
+
+    Call arguments:
+        inputs: ``(batch, T, hidden)``.
+        encoder_outputs: ``(batch, S, hidden_enc)``; required with
+            ``cross_attention=True``.
+        padding_mask: ``(batch, T)``, 1/True for real tokens (defaults to
+            the inputs' implicit Keras mask).
+        encoder_padding_mask: ``(batch, S)``, 1/True for real encoder tokens.
+        attention_bias: Float added to the self-attention logits (T5).
+        cross_attention_bias: Float added to the cross-attention logits.
+        training: Whether dropout is active.
+
+    Returns:
+        ``(batch, T, hidden)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_dlkit.blocks import TransformerDecoderBlock
+    >>> block = TransformerDecoderBlock(
+    ...     num_heads=2, intermediate_dim=32, norm_position="pre", cross_attention=True
+    ... )
+    >>> x, encoded = np.ones((2, 5, 16), "float32"), np.ones((2, 7, 16), "float32")
+    >>> tuple(block(x, encoder_outputs=encoded).shape)
+    (2, 5, 16)
+    """
+
+    def __init__(
+        self,
+        num_heads: int,
+        intermediate_dim: int,
+        num_key_value_heads: int | None = None,
+        key_dim: int | None = None,
+        norm: str = "layer_norm",
+        norm_position: str = "post",
+        norm_epsilon: float = 1e-5,
+        activation: str = "gelu",
+        use_bias: bool = True,
+        dropout: float = 0.0,
+        attention_dropout: float = 0.0,
+        attention_scale: float | None = None,
+        rotary_max_wavelength: float | None = None,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        cross_attention: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            num_heads=num_heads,
+            intermediate_dim=intermediate_dim,
+            num_key_value_heads=num_key_value_heads,
+            key_dim=key_dim,
+            norm=norm,
+            norm_position=norm_position,
+            norm_epsilon=norm_epsilon,
+            activation=activation,
+            use_bias=use_bias,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            attention_scale=attention_scale,
+            rotary_max_wavelength=rotary_max_wavelength,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
+        self.cross_attention = check_bool("cross_attention", cross_attention)
+
+    def build(self, inputs_shape: tuple, encoder_outputs_shape: Any = None) -> None:
+        hidden_dim = self._hidden_dim(inputs_shape)
+        inputs_shape = tuple(inputs_shape)
+        self.self_attention = self._attention("self_attention", hidden_dim, True)
+        self.self_attention.build(inputs_shape)
+        self.self_attention_norm = self._norm("self_attention_norm")
+        self.self_attention_norm.build(inputs_shape)
+        self.self_attention_dropout = self._dropout("self_attention_dropout")
+        self.cross_attention_layer = None
+        if self.cross_attention:
+            encoder_shape = (
+                inputs_shape
+                if encoder_outputs_shape is None
+                else tuple(encoder_outputs_shape)
+            )
+            self.cross_attention_layer = self._attention(
+                "cross_attention", hidden_dim, False
+            )
+            self.cross_attention_layer.build(inputs_shape, encoder_shape)
+            self.cross_attention_norm = self._norm("cross_attention_norm")
+            self.cross_attention_norm.build(inputs_shape)
+            self.cross_attention_dropout = self._dropout("cross_attention_dropout")
+        self.feed_forward = self._feed_forward()
+        self.feed_forward.build(inputs_shape)
+        self.feed_forward_norm = self._norm("feed_forward_norm")
+        self.feed_forward_norm.build(inputs_shape)
+        self.feed_forward_dropout = self._dropout("feed_forward_dropout")
+
+    def call(
+        self,
+        inputs: Any,
+        encoder_outputs: Any = None,
+        padding_mask: Any = None,
+        encoder_padding_mask: Any = None,
+        attention_bias: Any = None,
+        cross_attention_bias: Any = None,
+        training: bool | None = None,
+    ) -> Any:
+        if padding_mask is None:
+            padding_mask = get_keras_mask(inputs)
+        x = self._residual(
+            inputs,
+            self.self_attention,
+            self.self_attention_norm,
+            self.self_attention_dropout,
+            training,
+            attention_mask=(
+                None if padding_mask is None else key_padding_mask(padding_mask)
+            ),
+            attention_bias=attention_bias,
+            use_causal_mask=True,
+        )
+        if self.cross_attention:
+            if encoder_outputs is None:
+                raise ValueError(
+                    "TransformerDecoderBlock(cross_attention=True) needs "
+                    "`encoder_outputs`."
+                )
+            if encoder_padding_mask is None:
+                encoder_padding_mask = get_keras_mask(encoder_outputs)
+            x = self._residual(
+                x,
+                self.cross_attention_layer,
+                self.cross_attention_norm,
+                self.cross_attention_dropout,
+                training,
+                value=encoder_outputs,
+                attention_mask=(
+                    None
+                    if encoder_padding_mask is None
+                    else key_padding_mask(encoder_padding_mask)
+                ),
+                attention_bias=cross_attention_bias,
+            )
+        return self._residual(
+            x,
+            self.feed_forward,
+            self.feed_forward_norm,
+            self.feed_forward_dropout,
+            training,
+        )
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "cross_attention": self.cross_attention}

@@ -1,0 +1,383 @@
+"""Multi-head and grouped-query dot-product attention with masks, a bias and RoPE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.layers.rotary_embedding import RotaryEmbedding
+from keras_dlkit.utils.keras_compat import clone_initializer, get_keras_mask
+from keras_dlkit.utils.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    resolve_initializer,
+)
+
+# Added to masked logits in the float32 softmax (Keras's MultiHeadAttention
+# uses the same order of magnitude).
+_MASKED_LOGIT = -1e9
+
+
+def _large_negative(dtype: str) -> float:
+    # Large enough to zero a softmax weight, small enough that adding a bias
+    # to it stays finite in float16.
+    return -0.7 * 65504.0 if dtype == "float16" else -1e9
+
+
+@keras_dlkit_export("keras_dlkit.layers.TransformerAttention")
+class TransformerAttention(keras.layers.Layer):
+    """Scaled dot-product attention with several heads, grouped-query optional.
+
+    ``softmax(scale * Q K^T + bias, masked) V`` on ``num_heads`` heads
+    (Vaswani et al., 2017). With ``num_key_value_heads < num_heads`` it is
+    grouped-query attention (Ainslie et al., 2023): each key/value head
+    serves ``num_heads // num_key_value_heads`` consecutive query heads (the
+    arrangement of ``keras.layers.GroupQueryAttention``).
+
+    The projections are ``EinsumDense`` sublayers with the kernel shapes of
+    ``keras.layers.MultiHeadAttention``, so weights copy 1:1:
+    ``query`` ``(dim, num_heads, key_dim)``, ``key`` ``(dim, kv_heads,
+    key_dim)``, ``value`` ``(dim, kv_heads, value_dim)`` and
+    ``attention_output`` ``(num_heads, value_dim, output_dim)``; biases
+    ``(heads, size)`` and ``(output_dim,)`` when ``use_bias``. With
+    ``rotary_max_wavelength`` set, a :class:`RotaryEmbedding` sublayer
+    ``rotary_embedding`` rotates the projected queries and keys.
+
+    The computation goes through ``keras.ops.dot_product_attention`` (the
+    backend's fused kernel) unless attention dropout is active in training
+    or the scores are requested; then the softmax is explicit, in float32.
+    A query whose every key is masked attends uniformly to all keys (as in
+    ``keras.layers.MultiHeadAttention``) instead of producing NaN.
+
+    Args:
+        num_heads: Number of query heads (``>= 1``).
+        key_dim: Size of each query/key head (``>= 1``).
+        num_key_value_heads: Number of key/value heads; ``None`` means
+            ``num_heads`` (multi-head attention). Must divide ``num_heads``.
+        value_dim: Size of each value head; ``None`` means ``key_dim``.
+        output_dim: Size of the output; ``None`` means the query's size.
+        use_bias: Whether the four projections have biases.
+        dropout: Dropout rate on the attention weights, in ``[0, 1)``.
+        scale: Factor of the logits; ``None`` means ``1 / sqrt(key_dim)``
+            (T5 uses ``1.0``).
+        rotary_max_wavelength: ``None`` (no rotary embedding) or the
+            ``max_wavelength`` of the rotary embedding of queries and keys.
+        rotary_scaling_factor: ``scaling_factor`` of that rotary embedding.
+        kernel_initializer: Initializer of the projection kernels.
+        bias_initializer: Initializer of the projection biases.
+        seed: Seed of the attention dropout, or ``None``.
+        **kwargs: Base ``keras.layers.Layer`` arguments (``name``,
+            ``dtype``, ...).
+
+    Call arguments:
+        query: ``(batch, T, dim)`` queries.
+        value: ``(batch, S, dim_v)`` values; ``None`` means ``query``
+            (self-attention).
+        key: ``(batch, S, dim_k)`` keys; ``None`` means ``value``.
+        attention_mask: Boolean ``(batch, T, S)`` (or broadcastable, or
+            ``(batch, heads, T, S)``), ``True`` where a query may attend.
+            Implicit Keras masks of ``query``/``value``/``key`` are combined
+            in, as in ``keras.layers.MultiHeadAttention``.
+        attention_bias: Float added to the logits, broadcastable to
+            ``(batch, num_heads, T, S)`` (T5's relative position bias).
+        use_causal_mask: Whether query ``t`` may only attend to keys ``<= t``.
+        start_index: Position of the first query/key, for the rotary
+            embedding.
+        training: Whether attention dropout is active.
+        return_attention_scores: Whether to also return the
+            ``(batch, num_heads, T, S)`` attention weights.
+
+    Returns:
+        The ``(batch, T, output_dim)`` output, and the attention weights when
+        ``return_attention_scores``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_dlkit.layers import TransformerAttention
+    >>> layer = TransformerAttention(num_heads=4, key_dim=8, num_key_value_heads=2)
+    >>> x = np.ones((2, 5, 16), "float32")
+    >>> tuple(layer(x, use_causal_mask=True).shape)
+    (2, 5, 16)
+    >>> tuple(layer.key.kernel.shape)  # (dim, kv_heads, key_dim)
+    (16, 2, 8)
+    """
+
+    def __init__(
+        self,
+        num_heads: int,
+        key_dim: int,
+        num_key_value_heads: int | None = None,
+        value_dim: int | None = None,
+        output_dim: int | None = None,
+        use_bias: bool = True,
+        dropout: float = 0.0,
+        scale: float | None = None,
+        rotary_max_wavelength: float | None = None,
+        rotary_scaling_factor: float = 1.0,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = check_int("num_heads", num_heads, minimum=1)
+        self.key_dim = check_int("key_dim", key_dim, minimum=1)
+        if num_key_value_heads is not None:
+            check_int("num_key_value_heads", num_key_value_heads, minimum=1)
+            if num_heads % num_key_value_heads:
+                raise ValueError(
+                    f"`num_key_value_heads`={num_key_value_heads} must divide "
+                    f"`num_heads`={num_heads} (each key/value head serves a "
+                    "group of query heads)."
+                )
+        self.num_key_value_heads = num_key_value_heads
+        if value_dim is not None:
+            check_int("value_dim", value_dim, minimum=1)
+        self.value_dim = value_dim
+        if output_dim is not None:
+            check_int("output_dim", output_dim, minimum=1)
+        self.output_dim = output_dim
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.dropout = check_float("dropout", dropout, minimum=0.0, maximum=1.0)
+        if self.dropout >= 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        if scale is not None:
+            check_float("scale", scale, minimum=0.0, min_inclusive=False)
+        self.scale = scale
+        if rotary_max_wavelength is not None:
+            check_float(
+                "rotary_max_wavelength",
+                rotary_max_wavelength,
+                minimum=0.0,
+                min_inclusive=False,
+            )
+        self.rotary_max_wavelength = rotary_max_wavelength
+        self.rotary_scaling_factor = check_float(
+            "rotary_scaling_factor",
+            rotary_scaling_factor,
+            minimum=0.0,
+            min_inclusive=False,
+        )
+        self.kernel_initializer = resolve_initializer(
+            "kernel_initializer", kernel_initializer
+        )
+        self.bias_initializer = resolve_initializer(
+            "bias_initializer", bias_initializer
+        )
+        if seed is not None:
+            check_int("seed", seed)
+        self.seed = seed
+        self.supports_masking = True
+        self.query = self.key = self.value = self.attention_output = None
+        self.rotary_embedding = None
+        self.attention_dropout = keras.layers.Dropout(
+            self.dropout, seed=seed, dtype=self.dtype_policy, name="attention_dropout"
+        )
+
+    @property
+    def kv_heads(self) -> int:
+        """The number of key/value heads (``num_heads`` for multi-head attention)."""
+        return self.num_key_value_heads or self.num_heads
+
+    @property
+    def head_value_dim(self) -> int:
+        """The size of each value head."""
+        return self.value_dim or self.key_dim
+
+    def _dense(self, name: str, equation: str, output_shape: tuple, bias_axes: str):
+        return keras.layers.EinsumDense(
+            equation,
+            output_shape=output_shape,
+            bias_axes=bias_axes if self.use_bias else None,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, query_shape: tuple, value_shape=None, key_shape=None) -> None:
+        value_shape = query_shape if value_shape is None else value_shape
+        key_shape = value_shape if key_shape is None else key_shape
+        for name, shape in (
+            ("query", query_shape),
+            ("value", value_shape),
+            ("key", key_shape),
+        ):
+            if len(shape) != 3 or shape[-1] is None:
+                raise ValueError(
+                    f"TransformerAttention takes (batch, seq, features) inputs "
+                    f"with known features: the `{name}` shape is {tuple(shape)}."
+                )
+        out_dim = self.output_dim or int(query_shape[-1])
+        self.query = self._dense(
+            "query", "abc,cde->abde", (None, self.num_heads, self.key_dim), "de"
+        )
+        self.key = self._dense(
+            "key", "abc,cde->abde", (None, self.kv_heads, self.key_dim), "de"
+        )
+        self.value = self._dense(
+            "value", "abc,cde->abde", (None, self.kv_heads, self.head_value_dim), "de"
+        )
+        self.attention_output = self._dense(
+            "attention_output", "abcd,cde->abe", (None, out_dim), "e"
+        )
+        self.query.build(tuple(query_shape))
+        self.key.build(tuple(key_shape))
+        self.value.build(tuple(value_shape))
+        self.attention_output.build(
+            (query_shape[0], query_shape[1], self.num_heads, self.head_value_dim)
+        )
+        if self.rotary_max_wavelength is not None:
+            self.rotary_embedding = RotaryEmbedding(
+                max_wavelength=self.rotary_max_wavelength,
+                scaling_factor=self.rotary_scaling_factor,
+                dtype=self.dtype_policy,
+                name="rotary_embedding",
+            )
+
+    def _mask(self, query, value, key, attention_mask, causal):
+        """Combined boolean mask, 4D (or None), and whether it is causal-only."""
+        masks = []
+        query_mask = get_keras_mask(query)
+        value_mask = get_keras_mask(value)
+        key_mask = None if key is value else get_keras_mask(key)
+        if query_mask is not None:
+            masks.append(ops.cast(query_mask, "bool")[:, :, None])
+        for mask in (value_mask, key_mask):
+            if mask is not None:
+                masks.append(ops.cast(mask, "bool")[:, None, :])
+        if attention_mask is not None:
+            masks.append(ops.cast(attention_mask, "bool"))
+        if not masks:
+            return None
+        if causal:
+            length_q, length_k = ops.shape(query)[1], ops.shape(value)[1]
+            rows = ops.arange(length_q)[:, None]
+            cols = ops.arange(length_k)[None, :]
+            masks.append(ops.greater_equal(rows, cols)[None])
+        mask = masks[0]
+        for other in masks[1:]:
+            mask = ops.logical_and(mask, other)
+        while len(mask.shape) < 4:
+            mask = ops.expand_dims(mask, axis=-3)
+        # A query with no key to attend to attends to all of them (uniform
+        # weights, as Keras's MultiHeadAttention), never to none (NaN).
+        has_key = ops.any(mask, axis=-1, keepdims=True)
+        return ops.logical_or(mask, ops.logical_not(has_key))
+
+    def call(
+        self,
+        query: Any,
+        value: Any = None,
+        key: Any = None,
+        attention_mask: Any = None,
+        attention_bias: Any = None,
+        use_causal_mask: bool = False,
+        start_index: Any = 0,
+        training: bool | None = None,
+        return_attention_scores: bool = False,
+    ) -> Any:
+        value = query if value is None else value
+        key = value if key is None else key
+        mask = self._mask(query, value, key, attention_mask, use_causal_mask)
+        causal_only = use_causal_mask and mask is None
+
+        q = self.query(query)  # (B, T, N, H)
+        k = self.key(key)  # (B, S, K, H)
+        v = self.value(value)  # (B, S, K, Hv)
+        if self.rotary_embedding is not None:
+            q = self.rotary_embedding(q, start_index=start_index)
+            k = self.rotary_embedding(k, start_index=start_index)
+        groups = self.num_heads // self.kv_heads
+        if groups > 1:
+            k = ops.repeat(k, groups, axis=2)
+            v = ops.repeat(v, groups, axis=2)
+        scale = self.scale if self.scale is not None else self.key_dim**-0.5
+
+        explicit = return_attention_scores or (self.dropout > 0.0 and bool(training))
+        if explicit:
+            output, scores = self._explicit_attention(
+                q, k, v, mask, attention_bias, causal_only, scale, training
+            )
+        else:
+            bias = attention_bias
+            if bias is not None:
+                bias = ops.cast(bias, self.compute_dtype)
+                if causal_only:
+                    mask, causal_only = self._causal(q, k), False
+                if mask is not None:
+                    negative = _large_negative(self.compute_dtype)
+                    bias = bias + ops.cast(
+                        ops.where(mask, 0.0, negative), self.compute_dtype
+                    )
+                    mask = None
+            output = ops.dot_product_attention(
+                q, k, v, bias=bias, mask=mask, scale=scale, is_causal=causal_only
+            )
+            scores = None
+        output = self.attention_output(output)
+        if return_attention_scores:
+            return output, scores
+        return output
+
+    @staticmethod
+    def _causal(q, k):
+        rows = ops.arange(ops.shape(q)[1])[:, None]
+        cols = ops.arange(ops.shape(k)[1])[None, :]
+        return ops.greater_equal(rows, cols)[None, None]
+
+    def _explicit_attention(self, q, k, v, mask, bias, causal_only, scale, training):
+        logits = ops.einsum(
+            "btnh,bsnh->bnts", ops.cast(q, "float32"), ops.cast(k, "float32")
+        ) * ops.cast(scale, "float32")
+        if bias is not None:
+            logits = logits + ops.cast(bias, "float32")
+        if causal_only:
+            mask = self._causal(q, k)
+        if mask is not None:
+            logits = ops.where(mask, logits, _MASKED_LOGIT)
+        scores = ops.cast(ops.softmax(logits, axis=-1), self.compute_dtype)
+        weights = self.attention_dropout(scores, training=training)
+        output = ops.einsum("bnts,bsnh->btnh", weights, v)
+        return output, scores
+
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        out_dim = self.output_dim or query_shape[-1]
+        return (*tuple(query_shape)[:-1], out_dim)
+
+    def compute_output_spec(self, query, value=None, key=None, **kwargs):
+        value = query if value is None else value
+        shape = self.compute_output_shape(query.shape)
+        output = keras.KerasTensor(shape, dtype=self.compute_dtype)
+        if kwargs.get("return_attention_scores"):
+            scores_shape = (
+                query.shape[0],
+                self.num_heads,
+                query.shape[1],
+                value.shape[1],
+            )
+            return output, keras.KerasTensor(scores_shape, dtype=self.compute_dtype)
+        return output
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "num_key_value_heads": self.num_key_value_heads,
+            "value_dim": self.value_dim,
+            "output_dim": self.output_dim,
+            "use_bias": self.use_bias,
+            "dropout": self.dropout,
+            "scale": self.scale,
+            "rotary_max_wavelength": self.rotary_max_wavelength,
+            "rotary_scaling_factor": self.rotary_scaling_factor,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "seed": self.seed,
+        }
