@@ -37,7 +37,9 @@ class BiasAdd(keras.layers.Layer):
 
     def __init__(self, bias_initializer: Any = "zeros", **kwargs: Any):
         super().__init__(**kwargs)
-        self.bias_initializer = resolve_initializer("bias_initializer", bias_initializer)
+        self.bias_initializer = resolve_initializer(
+            "bias_initializer", bias_initializer
+        )
 
     def build(self, input_shape: tuple) -> None:
         if not input_shape or input_shape[-1] is None:

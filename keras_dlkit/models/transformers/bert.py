@@ -30,10 +30,30 @@ HEADS = ("masked_lm", "classification", None)
 # Sizes of Turc et al. (2019) "Well-Read Students Learn Better" (tiny, small)
 # and Devlin et al. (2019) (base, large); vocabulary 30522, 512 positions.
 CONFIGS: dict[str, dict[str, int]] = {
-    "bert_tiny": {"num_layers": 2, "hidden_dim": 128, "num_heads": 2, "intermediate_dim": 512},
-    "bert_small": {"num_layers": 4, "hidden_dim": 512, "num_heads": 8, "intermediate_dim": 2048},
-    "bert_base": {"num_layers": 12, "hidden_dim": 768, "num_heads": 12, "intermediate_dim": 3072},
-    "bert_large": {"num_layers": 24, "hidden_dim": 1024, "num_heads": 16, "intermediate_dim": 4096},
+    "bert_tiny": {
+        "num_layers": 2,
+        "hidden_dim": 128,
+        "num_heads": 2,
+        "intermediate_dim": 512,
+    },
+    "bert_small": {
+        "num_layers": 4,
+        "hidden_dim": 512,
+        "num_heads": 8,
+        "intermediate_dim": 2048,
+    },
+    "bert_base": {
+        "num_layers": 12,
+        "hidden_dim": 768,
+        "num_heads": 12,
+        "intermediate_dim": 3072,
+    },
+    "bert_large": {
+        "num_layers": 24,
+        "hidden_dim": 1024,
+        "num_heads": 16,
+        "intermediate_dim": 4096,
+    },
 }
 
 # keras-hub's MaskedLMHead keeps Keras' default epsilon.
@@ -131,8 +151,13 @@ def _test_inputs(head: str | None, vocabulary_size: int, length: int = 8):
     "bert",
     family="transformers",
     test_config={
-        "vocabulary_size": 20, "num_layers": 1, "num_heads": 2, "hidden_dim": 8,
-        "intermediate_dim": 16, "max_sequence_length": 12, "head": "classification",
+        "vocabulary_size": 20,
+        "num_layers": 1,
+        "num_heads": 2,
+        "hidden_dim": 8,
+        "intermediate_dim": 16,
+        "max_sequence_length": 12,
+        "head": "classification",
         "num_classes": 3,
     },  # fmt: skip
     test_input_shape=(8,),

@@ -36,10 +36,30 @@ HEADS = ("classification", None)
 # Dosovitskiy et al. (2021) Table 1 (B, L) and Touvron et al. (2021, DeiT)
 # (Ti, S); patch 16, 224 x 224 images.
 CONFIGS: dict[str, dict[str, int]] = {
-    "vit_ti16": {"num_layers": 12, "hidden_dim": 192, "num_heads": 3, "intermediate_dim": 768},
-    "vit_s16": {"num_layers": 12, "hidden_dim": 384, "num_heads": 6, "intermediate_dim": 1536},
-    "vit_b16": {"num_layers": 12, "hidden_dim": 768, "num_heads": 12, "intermediate_dim": 3072},
-    "vit_l16": {"num_layers": 24, "hidden_dim": 1024, "num_heads": 16, "intermediate_dim": 4096},
+    "vit_ti16": {
+        "num_layers": 12,
+        "hidden_dim": 192,
+        "num_heads": 3,
+        "intermediate_dim": 768,
+    },
+    "vit_s16": {
+        "num_layers": 12,
+        "hidden_dim": 384,
+        "num_heads": 6,
+        "intermediate_dim": 1536,
+    },
+    "vit_b16": {
+        "num_layers": 12,
+        "hidden_dim": 768,
+        "num_heads": 12,
+        "intermediate_dim": 3072,
+    },
+    "vit_l16": {
+        "num_layers": 24,
+        "hidden_dim": 1024,
+        "num_heads": 16,
+        "intermediate_dim": 4096,
+    },
 }
 
 
@@ -115,8 +135,13 @@ def _count(name: str | None):
     "vit",
     family="transformers",
     test_config={
-        "image_shape": (16, 16, 3), "patch_size": 4, "num_layers": 1, "num_heads": 2,
-        "hidden_dim": 8, "intermediate_dim": 16, "num_classes": 3,
+        "image_shape": (16, 16, 3),
+        "patch_size": 4,
+        "num_layers": 1,
+        "num_heads": 2,
+        "hidden_dim": 8,
+        "intermediate_dim": 16,
+        "num_classes": 3,
     },  # fmt: skip
     test_input_shape=(16, 16, 3),
     count_params=_count(None),
@@ -195,7 +220,9 @@ def vit(
         intermediate_dim, dropout, attention_dropout, head, num_classes,
     )  # fmt: skip
     if head == "classification":
-        check_activation("classifier_activation", classifier_activation, passthrough=(None,))
+        check_activation(
+            "classifier_activation", classifier_activation, passthrough=(None,)
+        )
     images = keras.Input(tuple(image_shape), name="images")
     x = PatchEmbedding(patch_size, hidden_dim, dtype=dtype, name="patch_embedding")(
         images
@@ -224,7 +251,9 @@ def vit(
     x = keras.layers.LayerNormalization(epsilon=1e-6, dtype=dtype, name="final_norm")(x)
     if head is None:
         return keras.Model(images, x, name=name)
-    x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(x[:, 0, :])
+    x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(
+        x[:, 0, :]
+    )
     outputs = keras.layers.Dense(
         num_classes, activation=classifier_activation, dtype=dtype, name="predictions"
     )(x)
