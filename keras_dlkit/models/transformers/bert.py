@@ -184,8 +184,9 @@ def bert(
     Devlin et al., "BERT: Pre-training of Deep Bidirectional Transformers
     for Language Understanding" (NAACL 2019). Token, learned position and
     segment embeddings are summed and layer-normalized, then go through
-    ``num_layers`` post-norm :class:`~keras_dlkit.blocks.TransformerEncoderBlock`
-    s (``"transformer_layer_{i}"``, GELU in its tanh form as in the
+    ``num_layers`` post-norm encoder blocks
+    (:class:`~keras_dlkit.blocks.TransformerEncoderBlock`, named
+    ``"transformer_layer_{i}"``, GELU in its tanh form as in the
     original code). The pooler reads the first (``[CLS]``) position:
     ``pooled = tanh(Dense(sequence[:, 0]))``. Layer for layer this is
     keras-hub's ``BertBackbone`` (same names and shapes, epsilon 1e-12).

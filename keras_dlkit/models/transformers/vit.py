@@ -170,8 +170,9 @@ def vit(
     maps each ``patch_size x patch_size`` patch to ``hidden_dim`` features,
     a :class:`~keras_dlkit.layers.ClassToken` (``"class_token"``) is
     prepended, learned positions (``"position_embedding"``) are added, and
-    ``num_layers`` pre-norm :class:`~keras_dlkit.blocks.TransformerEncoderBlock`
-    s (``"transformer_layer_{i}"``, exact GELU) and a final layer norm
+    ``num_layers`` pre-norm encoder blocks
+    (:class:`~keras_dlkit.blocks.TransformerEncoderBlock`, named
+    ``"transformer_layer_{i}"``, exact GELU) and a final layer norm
     (``"final_norm"``, epsilon 1e-6) follow. Layer for layer this is
     keras-hub's ``ViTBackbone``.
 
