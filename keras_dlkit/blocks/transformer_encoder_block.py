@@ -80,8 +80,9 @@ class TransformerEncoderBlock(TransformerBlockBase):
     >>> mask = np.array([[1] * 6, [1] * 4 + [0] * 2])
     >>> tuple(block(x, padding_mask=mask).shape)
     (2, 6, 32)
-    >>> block.count_params()  # 4 * (32 * 32 + 32) + 2 * 64 + 32 * 64 + 64 * 32 + 32 + 2 * 64
-    8640
+    >>> # attention 4 * (32 * 32 + 32), ffn 32 * 64 + 64 + 64 * 32 + 32, norms 2 * 64
+    >>> block.count_params()
+    8544
     """
 
     def build(self, inputs_shape: tuple) -> None:

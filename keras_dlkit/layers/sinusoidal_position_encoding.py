@@ -39,7 +39,8 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
 
     >>> import numpy as np
     >>> from keras_dlkit.layers import SinusoidalPositionEncoding
-    >>> pe = np.asarray(SinusoidalPositionEncoding()(np.zeros((1, 3, 4), "float32")))
+    >>> pe = SinusoidalPositionEncoding()(np.zeros((1, 3, 4), "float32"))
+    >>> pe = np.asarray(pe, dtype="float64")
     >>> np.round(pe[0], 3).tolist()  # position 0 is [0, 1, 0, 1]
     [[0.0, 1.0, 0.0, 1.0], [0.841, 0.54, 0.01, 1.0], [0.909, -0.416, 0.02, 1.0]]
     """

@@ -9,7 +9,11 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.layers.rotary_embedding import RotaryEmbedding
-from keras_dlkit.utils.keras_compat import clone_initializer, get_keras_mask
+from keras_dlkit.utils.keras_compat import (
+    clone_initializer,
+    get_keras_mask,
+    set_keras_mask,
+)
 from keras_dlkit.utils.validation import (
     check_bool,
     check_float,
@@ -50,8 +54,9 @@ class TransformerAttention(keras.layers.Layer):
     The computation goes through ``keras.ops.dot_product_attention`` (the
     backend's fused kernel) unless attention dropout is active in training
     or the scores are requested; then the softmax is explicit, in float32.
-    A query whose every key is masked attends uniformly to all keys (as in
-    ``keras.layers.MultiHeadAttention``) instead of producing NaN.
+    A query whose every key is masked (a padded query under a causal or
+    query mask) attends to all keys as if unmasked, on both paths and every
+    backend, instead of producing NaN (its output is meaningless either way).
 
     Args:
         num_heads: Number of query heads (``>= 1``).
@@ -156,6 +161,12 @@ class TransformerAttention(keras.layers.Layer):
                 minimum=0.0,
                 min_inclusive=False,
             )
+            if key_dim % 2:
+                raise ValueError(
+                    f"`key_dim`={key_dim} must be even with a rotary embedding "
+                    f"(`rotary_max_wavelength`={rotary_max_wavelength!r}): RoPE "
+                    "rotates pairs of features."
+                )
         self.rotary_max_wavelength = rotary_max_wavelength
         self.rotary_scaling_factor = check_float(
             "rotary_scaling_factor",
@@ -265,8 +276,8 @@ class TransformerAttention(keras.layers.Layer):
             mask = ops.logical_and(mask, other)
         while len(mask.shape) < 4:
             mask = ops.expand_dims(mask, axis=-3)
-        # A query with no key to attend to attends to all of them (uniform
-        # weights, as Keras's MultiHeadAttention), never to none (NaN).
+        # A query with no key to attend to attends to all of them, never to
+        # none (NaN); the same on every backend and kernel.
         has_key = ops.any(mask, axis=-1, keepdims=True)
         return ops.logical_or(mask, ops.logical_not(has_key))
 
@@ -284,12 +295,16 @@ class TransformerAttention(keras.layers.Layer):
     ) -> Any:
         value = query if value is None else value
         key = value if key is None else key
+        if attention_mask is not None and len(attention_mask.shape) == 2:
+            raise ValueError(
+                "`attention_mask` must be (batch, T, S) or (batch, heads, T, S) "
+                f"(or broadcastable: (1, T, S), (batch, 1, S)), got shape "
+                f"{tuple(attention_mask.shape)}; for a (batch, S) padding mask pass "
+                "`padding_mask[:, None, :]`."
+            )
         mask = self._mask(query, value, key, attention_mask, use_causal_mask)
         causal_only = use_causal_mask and mask is None
-
-        q = self.query(query)  # (B, T, N, H)
-        k = self.key(key)  # (B, S, K, H)
-        v = self.value(value)  # (B, S, K, Hv)
+        q, k, v = self._project(query, value, key)
         if self.rotary_embedding is not None:
             q = self.rotary_embedding(q, start_index=start_index)
             k = self.rotary_embedding(k, start_index=start_index)
@@ -299,7 +314,12 @@ class TransformerAttention(keras.layers.Layer):
             v = ops.repeat(v, groups, axis=2)
         scale = self.scale if self.scale is not None else self.key_dim**-0.5
 
-        explicit = return_attention_scores or (self.dropout > 0.0 and bool(training))
+        # The fused kernels want one head size for keys and values (JAX's).
+        explicit = (
+            return_attention_scores
+            or (self.dropout > 0.0 and bool(training))
+            or self.head_value_dim != self.key_dim
+        )
         if explicit:
             output, scores = self._explicit_attention(
                 q, k, v, mask, attention_bias, causal_only, scale, training
@@ -324,6 +344,24 @@ class TransformerAttention(keras.layers.Layer):
         if return_attention_scores:
             return output, scores
         return output
+
+    def _project(self, query, value, key):
+        """The query/key/value projections, (B, T|S, heads, size) each."""
+        # The inputs' Keras masks are folded into the attention mask already;
+        # the projections would only warn that they drop them. Detach them
+        # for the projections and put them back: the caller's tensors (an
+        # encoder output shared by several decoder layers) keep their masks.
+        tensors = {id(t): t for t in (query, value, key)}.values()
+        saved = [(t, get_keras_mask(t)) for t in tensors]
+        try:
+            for tensor, mask in saved:
+                if mask is not None:
+                    set_keras_mask(tensor, None)
+            return self.query(query), self.key(key), self.value(value)
+        finally:
+            for tensor, mask in saved:
+                if mask is not None:
+                    set_keras_mask(tensor, mask)
 
     @staticmethod
     def _causal(q, k):

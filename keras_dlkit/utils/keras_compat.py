@@ -287,3 +287,31 @@ def get_keras_mask(x: Any) -> Any:
     from keras.src.backend import get_keras_mask as _get_keras_mask
 
     return _get_keras_mask(x)
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Attach (or with ``None`` remove) the implicit Keras mask of a tensor, in place.
+
+    ``keras.layers.MultiHeadAttention`` removes the masks of its inputs once
+    it has folded them into the attention mask, so that its projections do
+    not warn that they drop them; this is the same private call.
+
+    Args:
+        x: A tensor (eager or ``KerasTensor``).
+        mask: The mask, or ``None``.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.utils.keras_compat import get_keras_mask, set_keras_mask
+    >>> x = keras.KerasTensor((2, 3, 4))
+    >>> set_keras_mask(x, keras.KerasTensor((2, 3), dtype="bool"))
+    >>> tuple(get_keras_mask(x).shape)
+    (2, 3)
+    >>> set_keras_mask(x, None)
+    >>> get_keras_mask(x) is None
+    True
+    """
+    from keras.src.backend import set_keras_mask as _set_keras_mask
+
+    _set_keras_mask(x, mask)

@@ -204,3 +204,19 @@ def test_reset_global_seed_generator_makes_unseeded_draws_repeat():
     random.seed(12)
     keras_compat.reset_global_seed_generator()
     assert not np.array_equal(draws[0], ops.convert_to_numpy(keras.random.normal((4,))))
+
+
+def test_get_and_set_keras_mask_read_and_write_what_keras_propagates():
+    tokens = np.array([[1, 2, 0]])
+    embedded = keras.layers.Embedding(3, 2, mask_zero=True)(tokens)
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(keras_compat.get_keras_mask(embedded)),
+        [[True, True, False]],
+    )
+    symbolic = keras.layers.Embedding(3, 2, mask_zero=True)(
+        keras.Input((3,), dtype="int32")
+    )
+    assert keras_compat.get_keras_mask(symbolic) is not None
+    keras_compat.set_keras_mask(symbolic, None)
+    assert keras_compat.get_keras_mask(symbolic) is None
+    assert keras_compat.get_keras_mask(None) is None
