@@ -1,6 +1,8 @@
 """Public `keras_dlkit.layers` namespace."""
 
 from keras_dlkit.layers.adain import AdaIN
+from keras_dlkit.layers.bias_add import BiasAdd
+from keras_dlkit.layers.class_token import ClassToken
 from keras_dlkit.layers.drop_path import DropPath
 from keras_dlkit.layers.equalized_conv2d import EqualizedConv2D
 from keras_dlkit.layers.equalized_dense import EqualizedDense
@@ -22,6 +24,8 @@ from keras_dlkit.layers.transformer_attention import TransformerAttention
 
 __all__: list[str] = [
     "AdaIN",
+    "BiasAdd",
+    "ClassToken",
     "DropPath",
     "EqualizedConv2D",
     "EqualizedDense",

@@ -103,6 +103,11 @@ from keras_dlkit.models.style_transfer import (
     style_transfer,
 )
 from keras_dlkit.models.transformers import (
+    bert,
+    bert_base,
+    bert_large,
+    bert_small,
+    bert_tiny,
     gpt,
     gpt2_large,
     gpt2_medium,
@@ -120,6 +125,11 @@ from keras_dlkit.models.transformers import (
     t5,
     t5_base,
     t5_small,
+    vit,
+    vit_b16,
+    vit_l16,
+    vit_s16,
+    vit_ti16,
 )
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 from keras_dlkit.models.transformers.layout import transformer_layout_map
@@ -128,6 +138,11 @@ __all__ = [
     "AnchorBoxCoder",
     "ModelEntry",
     "alexnet",
+    "bert",
+    "bert_base",
+    "bert_large",
+    "bert_small",
+    "bert_tiny",
     "conditional_gan",
     "conv_autoencoder",
     "conv_decoder",
@@ -227,4 +242,9 @@ __all__ = [
     "vgg16_bn",
     "vgg19",
     "vgg19_bn",
+    "vit",
+    "vit_b16",
+    "vit_l16",
+    "vit_s16",
+    "vit_ti16",
 ]

@@ -9,6 +9,13 @@ weight converter (``hub_interop.from_keras_hub``). Every builder offers
 """
 
 from keras_dlkit.models.transformers import t5_interop  # noqa: F401 (registers)
+from keras_dlkit.models.transformers.bert import (
+    bert,
+    bert_base,
+    bert_large,
+    bert_small,
+    bert_tiny,
+)
 from keras_dlkit.models.transformers.gpt import gpt
 from keras_dlkit.models.transformers.gpt2 import (
     gpt2_large,
@@ -29,8 +36,20 @@ from keras_dlkit.models.transformers.gpt3 import (
 from keras_dlkit.models.transformers.layout import transformer_layout_map
 from keras_dlkit.models.transformers.llama import llama_style
 from keras_dlkit.models.transformers.t5 import t5, t5_base, t5_small
+from keras_dlkit.models.transformers.vit import (
+    vit,
+    vit_b16,
+    vit_l16,
+    vit_s16,
+    vit_ti16,
+)
 
 __all__: list[str] = [
+    "bert",
+    "bert_base",
+    "bert_large",
+    "bert_small",
+    "bert_tiny",
     "gpt",
     "gpt2_large",
     "gpt2_medium",
@@ -48,6 +67,11 @@ __all__: list[str] = [
     "t5",
     "t5_base",
     "t5_small",
+    "vit",
+    "vit_b16",
+    "vit_l16",
+    "vit_s16",
+    "vit_ti16",
 ]
 
 # Every builder of the family names its sublayers alike, so one sharding
