@@ -21,8 +21,10 @@ from keras_dlkit.blocks.transformer_encoder_block import TransformerEncoderBlock
 from keras_dlkit.layers.bias_add import BiasAdd
 from keras_dlkit.layers.position_embedding import PositionEmbedding
 from keras_dlkit.models._registry import register_model
-from keras_dlkit.models.transformers._hub_weights import copy_weights
-from keras_dlkit.models.transformers.hub_interop import register_hub_converter
+from keras_dlkit.models.transformers.hub_interop import (
+    copy_weights_by_path,
+    register_hub_converter,
+)
 from keras_dlkit.utils.validation import check_choice, check_float, check_int
 
 HEADS = ("masked_lm", "classification", None)
@@ -514,5 +516,5 @@ def _from_bert_backbone(backbone: Any, **kwargs: Any) -> keras.Model:
         head=None,
         **{"dtype": backbone.dtype_policy, "name": "bert", **kwargs},
     )
-    copy_weights(backbone, model, _HUB_RULES)
+    copy_weights_by_path(backbone, model, _HUB_RULES)
     return model

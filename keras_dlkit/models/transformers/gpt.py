@@ -26,8 +26,10 @@ from keras_dlkit.blocks import TransformerDecoderBlock
 from keras_dlkit.layers import PositionEmbedding, SinusoidalPositionEncoding
 from keras_dlkit.models._common import check_name
 from keras_dlkit.models._registry import register_model
-from keras_dlkit.models.transformers._hub_paths import copy_by_path
-from keras_dlkit.models.transformers.hub_interop import register_hub_converter
+from keras_dlkit.models.transformers.hub_interop import (
+    copy_weights_by_path,
+    register_hub_converter,
+)
 from keras_dlkit.utils.validation import (
     check_bool,
     check_choice,
@@ -364,13 +366,13 @@ def _norm(norm: str, epsilon: float, dtype: Any, name: str) -> keras.layers.Laye
     return keras.layers.LayerNormalization(epsilon=epsilon, dtype=dtype, name=name)
 
 
-# Our weight paths -> keras-hub GPT2Backbone's.
+# keras-hub GPT2Backbone's weight paths -> ours.
 _GPT2_PATHS = (
-    (r"/self_attention_norm/", "/self_attention_layer_norm/"),
-    (r"/feed_forward/intermediate/", "/feedforward_intermediate_dense/"),
-    (r"/feed_forward/output/", "/feedforward_output_dense/"),
-    (r"/feed_forward_norm/", "/feedforward_layer_norm/"),
-    (r"^final_norm/", "layer_norm/"),
+    (r"/self_attention_layer_norm/", "/self_attention_norm/"),
+    (r"/feedforward_intermediate_dense/", "/feed_forward/intermediate/"),
+    (r"/feedforward_output_dense/", "/feed_forward/output/"),
+    (r"/feedforward_layer_norm/", "/feed_forward_norm/"),
+    (r"^layer_norm/", "final_norm/"),
 )
 
 
@@ -396,5 +398,5 @@ def _from_gpt2_backbone(
         dtype=dtype if dtype is not None else backbone.dtype_policy,
         name=name,
     )
-    copy_by_path(model, backbone, _GPT2_PATHS)
+    copy_weights_by_path(backbone, model, _GPT2_PATHS)
     return model

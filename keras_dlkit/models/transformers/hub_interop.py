@@ -14,7 +14,8 @@ family's builders do not need it (install it with the ``hub`` extra).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -110,6 +111,63 @@ class WeightCopier:
                 f"nothing from the source: {missing[:8]}"
                 + (" ..." if len(missing) > 8 else "")
             )
+
+
+def copy_weights_by_path(
+    source: Any,
+    target: keras.Model,
+    renames: Sequence[tuple[str, str]],
+    unused_source: Sequence[str] = (),
+) -> None:
+    """Copy every weight of ``source`` into the weight of ``target`` at the renamed path.
+
+    Our builders keep keras-hub's layer names where the two agree
+    (``token_embedding``, ``transformer_layer_{i}/self_attention/query``,
+    ...); a converter lists the renames for the rest.
+
+    Args:
+        source: The keras-hub backbone.
+        target: Our model of the same configuration.
+        renames: ``(pattern, replacement)`` pairs applied in turn with
+            ``re.sub`` to each source weight path to give ours.
+        unused_source: Patterns (``re.fullmatch``) of source weight paths
+            that may have no counterpart (a head our model leaves out).
+
+    Raises:
+        ValueError: If a source weight has no target (and is not in
+            ``unused_source``), a size differs, or a weight of ``target``
+            received nothing.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_dlkit.models.transformers.hub_interop import copy_weights_by_path
+    >>> source = keras.layers.Dense(2, name="a")
+    >>> source.build((None, 3))
+    >>> target = keras.layers.Dense(2, name="b")
+    >>> target.build((None, 3))
+    >>> copy_weights_by_path(source, target, [("^a/", "b/")])
+    >>> k = keras.ops.convert_to_numpy
+    >>> bool((k(target.kernel) == k(source.kernel)).all())
+    True
+    """
+    ours = {variable.path: variable for variable in target.weights}
+    copier = WeightCopier(target)
+    unmatched = []
+    for variable in source.weights:
+        path = variable.path
+        for pattern, replacement in renames:
+            path = re.sub(pattern, replacement, path)
+        if path in ours:
+            copier.set(ours[path], variable)
+        elif not any(re.fullmatch(p, variable.path) for p in unused_source):
+            unmatched.append(f"{variable.path} -> {path}")
+    if unmatched:
+        raise ValueError(
+            f"{len(unmatched)} weights of {source.name!r} match no weight of "
+            f"{target.name!r}: {unmatched[:6]}; ours: {sorted(ours)[:12]}"
+        )
+    copier.finish()
 
 
 @keras_dlkit_export("keras_dlkit.models.from_keras_hub")

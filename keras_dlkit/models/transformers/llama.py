@@ -14,9 +14,11 @@ import keras
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.models._registry import register_model
-from keras_dlkit.models.transformers._hub_paths import copy_by_path
 from keras_dlkit.models.transformers.gpt import count_gpt_params, gpt, token_inputs
-from keras_dlkit.models.transformers.hub_interop import register_hub_converter
+from keras_dlkit.models.transformers.hub_interop import (
+    copy_weights_by_path,
+    register_hub_converter,
+)
 
 #: A configuration small enough to build, run and train in a test (2 key/value
 #: heads shared by 4 query heads).
@@ -168,14 +170,14 @@ def llama_style(
     )
 
 
-# Our weight paths -> keras-hub LlamaBackbone's.
+# keras-hub LlamaBackbone's weight paths -> ours.
 _LLAMA_PATHS = (
-    (r"/self_attention_norm/", "/self_attention_layernorm/"),
-    (r"/feed_forward/intermediate/", "/feedforward_intermediate_dense/"),
-    (r"/feed_forward/gate/", "/feedforward_gate_dense/"),
-    (r"/feed_forward/output/", "/feedforward_output_dense/"),
-    (r"/feed_forward_norm/", "/feedforward_layernorm/"),
-    (r"^final_norm/", "sequence_output_layernorm/"),
+    (r"/self_attention_layernorm/", "/self_attention_norm/"),
+    (r"/feedforward_intermediate_dense/", "/feed_forward/intermediate/"),
+    (r"/feedforward_gate_dense/", "/feed_forward/gate/"),
+    (r"/feedforward_output_dense/", "/feed_forward/output/"),
+    (r"/feedforward_layernorm/", "/feed_forward_norm/"),
+    (r"^sequence_output_layernorm/", "final_norm/"),
 )
 
 
@@ -217,5 +219,11 @@ def _from_llama_backbone(
         dtype=dtype if dtype is not None else backbone.dtype_policy,
         name=name,
     )
-    copy_by_path(model, backbone, _LLAMA_PATHS)
+    # An untied output matrix is ours only with the causal-LM head.
+    copy_weights_by_path(
+        backbone,
+        model,
+        _LLAMA_PATHS,
+        unused_source=(r"token_embedding/reverse_embeddings",),
+    )
     return model

@@ -22,8 +22,10 @@ from keras_dlkit.layers.class_token import ClassToken
 from keras_dlkit.layers.patch_embedding import PatchEmbedding
 from keras_dlkit.layers.position_embedding import PositionEmbedding
 from keras_dlkit.models._registry import register_model
-from keras_dlkit.models.transformers._hub_weights import copy_weights
-from keras_dlkit.models.transformers.hub_interop import register_hub_converter
+from keras_dlkit.models.transformers.hub_interop import (
+    copy_weights_by_path,
+    register_hub_converter,
+)
 from keras_dlkit.utils.validation import (
     check_activation,
     check_choice,
@@ -467,5 +469,5 @@ def _from_vit_backbone(backbone: Any, **kwargs: Any) -> keras.Model:
         head=None,
         **{"dtype": backbone.dtype_policy, "name": "vit", **kwargs},
     )
-    copy_weights(backbone, model, _HUB_RULES)
+    copy_weights_by_path(backbone, model, _HUB_RULES)
     return model
