@@ -218,3 +218,21 @@ def test_bad_arguments(kwargs, argument):
     arguments = {"num_heads": 4, "intermediate_dim": 8, **kwargs}
     with pytest.raises(ValueError, match=f"`{argument}`"):
         TransformerDecoderBlock(**arguments)
+
+
+def test_functional_decoder_with_encoder_of_another_width():
+    rng = np.random.default_rng(34)
+    decoder_inputs = keras.Input((None, 8))
+    encoder_outputs = keras.Input((None, 6))
+    block = TransformerDecoderBlock(2, 16, norm_position="pre", cross_attention=True)
+    model = keras.Model(
+        [decoder_inputs, encoder_outputs],
+        block(decoder_inputs, encoder_outputs=encoder_outputs),
+    )
+    randomize(block, rng)
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    encoded = rng.normal(size=(2, 3, 6)).astype("float32")
+    expected = numpy_block(
+        block, x.astype("float64"), causal=True, encoder=encoded.astype("float64")
+    )
+    assert_close_to_scale(to_np64(model([x, encoded])), expected, 1e-5)
