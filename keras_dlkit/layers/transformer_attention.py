@@ -267,10 +267,6 @@ class TransformerAttention(keras.layers.Layer):
         if self.rotary_embedding is not None:
             q = self.rotary_embedding(q, start_index=start_index)
             k = self.rotary_embedding(k, start_index=start_index)
-        groups = self.num_heads // self.kv_heads
-        if groups > 1:
-            k = ops.repeat(k, groups, axis=2)
-            v = ops.repeat(v, groups, axis=2)
         scale = self.scale if self.scale is not None else self.key_dim**-0.5
 
         # The fused kernels want one head size for keys and values (JAX's).
@@ -295,6 +291,8 @@ class TransformerAttention(keras.layers.Layer):
                         ops.where(mask, 0.0, negative), self.compute_dtype
                     )
                     mask = None
+            # Grouped-query attention natively: every backend's
+            # dot_product_attention takes fewer key/value heads than queries.
             output = ops.dot_product_attention(
                 q, k, v, bias=bias, mask=mask, scale=scale, is_causal=causal_only
             )
@@ -323,6 +321,10 @@ class TransformerAttention(keras.layers.Layer):
                     set_keras_mask(tensor, mask)
 
     def _explicit_attention(self, q, k, v, mask, bias, causal_only, scale, training):
+        groups = self.num_heads // self.kv_heads
+        if groups > 1:  # key/value head j serves query heads j*groups..
+            k = ops.repeat(k, groups, axis=2)
+            v = ops.repeat(v, groups, axis=2)
         logits = ops.einsum(
             "btnh,bsnh->bnts", ops.cast(q, "float32"), ops.cast(k, "float32")
         ) * ops.cast(scale, "float32")
