@@ -130,3 +130,25 @@ def numpy_block(block, x, mask=None, causal=False, encoder=None, encoder_mask=No
     return residual(
         x, lambda h: numpy_feed_forward(block.feed_forward, h), block.feed_forward_norm
     )
+
+
+# keras-hub TransformerEncoder/TransformerDecoder sublayer -> ours.
+KERAS_HUB_NAMES = {
+    "self_attention_layer": "self_attention",
+    "self_attention_layer_norm": "self_attention_norm",
+    "self_attention": "self_attention",
+    "cross_attention": "cross_attention",
+    "cross_attention_layer_norm": "cross_attention_norm",
+    "feedforward_layer_norm": "feed_forward_norm",
+    "feedforward_intermediate_dense": "feed_forward/intermediate",
+    "feedforward_output_dense": "feed_forward/output",
+}
+
+
+def copy_from_keras_hub(hub_layer, block):
+    """Copy a keras-hub TransformerEncoder/Decoder's weights into our block."""
+    ours = {w.path.split("/", 1)[1]: w for w in block.weights}
+    assert len(ours) == len(hub_layer.weights)
+    for w in hub_layer.weights:
+        sublayer, rest = w.path.split("/", 1)[1].split("/", 1)
+        ours[f"{KERAS_HUB_NAMES[sublayer]}/{rest}"].assign(w)

@@ -8,6 +8,12 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.layers._attention_masks import (
+    MASKED_LOGIT,
+    causal_mask,
+    combined_mask,
+    large_negative,
+)
 from keras_dlkit.layers.rotary_embedding import RotaryEmbedding
 from keras_dlkit.utils.keras_compat import (
     clone_initializer,
@@ -20,16 +26,6 @@ from keras_dlkit.utils.validation import (
     check_int,
     resolve_initializer,
 )
-
-# Added to masked logits in the float32 softmax (Keras's MultiHeadAttention
-# uses the same order of magnitude).
-_MASKED_LOGIT = -1e9
-
-
-def _large_negative(dtype: str) -> float:
-    # Large enough to zero a softmax weight, small enough that adding a bias
-    # to it stays finite in float16.
-    return -0.7 * 65504.0 if dtype == "float16" else -1e9
 
 
 @keras_dlkit_export("keras_dlkit.layers.TransformerAttention")
@@ -251,36 +247,6 @@ class TransformerAttention(keras.layers.Layer):
                 name="rotary_embedding",
             )
 
-    def _mask(self, query, value, key, attention_mask, causal):
-        """Combined boolean mask, 4D (or None), and whether it is causal-only."""
-        masks = []
-        query_mask = get_keras_mask(query)
-        value_mask = get_keras_mask(value)
-        key_mask = None if key is value else get_keras_mask(key)
-        if query_mask is not None:
-            masks.append(ops.cast(query_mask, "bool")[:, :, None])
-        for mask in (value_mask, key_mask):
-            if mask is not None:
-                masks.append(ops.cast(mask, "bool")[:, None, :])
-        if attention_mask is not None:
-            masks.append(ops.cast(attention_mask, "bool"))
-        if not masks:
-            return None
-        if causal:
-            length_q, length_k = ops.shape(query)[1], ops.shape(value)[1]
-            rows = ops.arange(length_q)[:, None]
-            cols = ops.arange(length_k)[None, :]
-            masks.append(ops.greater_equal(rows, cols)[None])
-        mask = masks[0]
-        for other in masks[1:]:
-            mask = ops.logical_and(mask, other)
-        while len(mask.shape) < 4:
-            mask = ops.expand_dims(mask, axis=-3)
-        # A query with no key to attend to attends to all of them, never to
-        # none (NaN); the same on every backend and kernel.
-        has_key = ops.any(mask, axis=-1, keepdims=True)
-        return ops.logical_or(mask, ops.logical_not(has_key))
-
     def call(
         self,
         query: Any,
@@ -295,23 +261,12 @@ class TransformerAttention(keras.layers.Layer):
     ) -> Any:
         value = query if value is None else value
         key = value if key is None else key
-        if attention_mask is not None and len(attention_mask.shape) == 2:
-            raise ValueError(
-                "`attention_mask` must be (batch, T, S) or (batch, heads, T, S) "
-                f"(or broadcastable: (1, T, S), (batch, 1, S)), got shape "
-                f"{tuple(attention_mask.shape)}; for a (batch, S) padding mask pass "
-                "`padding_mask[:, None, :]`."
-            )
-        mask = self._mask(query, value, key, attention_mask, use_causal_mask)
+        mask = combined_mask(query, value, key, attention_mask, use_causal_mask)
         causal_only = use_causal_mask and mask is None
         q, k, v = self._project(query, value, key)
         if self.rotary_embedding is not None:
             q = self.rotary_embedding(q, start_index=start_index)
             k = self.rotary_embedding(k, start_index=start_index)
-        groups = self.num_heads // self.kv_heads
-        if groups > 1:
-            k = ops.repeat(k, groups, axis=2)
-            v = ops.repeat(v, groups, axis=2)
         scale = self.scale if self.scale is not None else self.key_dim**-0.5
 
         # The fused kernels want one head size for keys and values (JAX's).
@@ -329,13 +284,15 @@ class TransformerAttention(keras.layers.Layer):
             if bias is not None:
                 bias = ops.cast(bias, self.compute_dtype)
                 if causal_only:
-                    mask, causal_only = self._causal(q, k), False
+                    mask, causal_only = causal_mask(q, k), False
                 if mask is not None:
-                    negative = _large_negative(self.compute_dtype)
+                    negative = large_negative(self.compute_dtype)
                     bias = bias + ops.cast(
                         ops.where(mask, 0.0, negative), self.compute_dtype
                     )
                     mask = None
+            # Grouped-query attention natively: every backend's
+            # dot_product_attention takes fewer key/value heads than queries.
             output = ops.dot_product_attention(
                 q, k, v, bias=bias, mask=mask, scale=scale, is_causal=causal_only
             )
@@ -363,22 +320,20 @@ class TransformerAttention(keras.layers.Layer):
                 if mask is not None:
                     set_keras_mask(tensor, mask)
 
-    @staticmethod
-    def _causal(q, k):
-        rows = ops.arange(ops.shape(q)[1])[:, None]
-        cols = ops.arange(ops.shape(k)[1])[None, :]
-        return ops.greater_equal(rows, cols)[None, None]
-
     def _explicit_attention(self, q, k, v, mask, bias, causal_only, scale, training):
+        groups = self.num_heads // self.kv_heads
+        if groups > 1:  # key/value head j serves query heads j*groups..
+            k = ops.repeat(k, groups, axis=2)
+            v = ops.repeat(v, groups, axis=2)
         logits = ops.einsum(
             "btnh,bsnh->bnts", ops.cast(q, "float32"), ops.cast(k, "float32")
         ) * ops.cast(scale, "float32")
         if bias is not None:
             logits = logits + ops.cast(bias, "float32")
         if causal_only:
-            mask = self._causal(q, k)
+            mask = causal_mask(q, k)
         if mask is not None:
-            logits = ops.where(mask, logits, _MASKED_LOGIT)
+            logits = ops.where(mask, logits, MASKED_LOGIT)
         scores = ops.cast(ops.softmax(logits, axis=-1), self.compute_dtype)
         weights = self.attention_dropout(scores, training=training)
         output = ops.einsum("bnts,bsnh->btnh", weights, v)

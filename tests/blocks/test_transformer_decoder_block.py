@@ -218,3 +218,61 @@ def test_bad_arguments(kwargs, argument):
     arguments = {"num_heads": 4, "intermediate_dim": 8, **kwargs}
     with pytest.raises(ValueError, match=f"`{argument}`"):
         TransformerDecoderBlock(**arguments)
+
+
+def test_functional_decoder_with_encoder_of_another_width():
+    rng = np.random.default_rng(34)
+    decoder_inputs = keras.Input((None, 8))
+    encoder_outputs = keras.Input((None, 6))
+    block = TransformerDecoderBlock(2, 16, norm_position="pre", cross_attention=True)
+    model = keras.Model(
+        [decoder_inputs, encoder_outputs],
+        block(decoder_inputs, encoder_outputs=encoder_outputs),
+    )
+    randomize(block, rng)
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    encoded = rng.normal(size=(2, 3, 6)).astype("float32")
+    expected = numpy_block(
+        block, x.astype("float64"), causal=True, encoder=encoded.astype("float64")
+    )
+    assert_close_to_scale(to_np64(model([x, encoded])), expected, 1e-5)
+
+
+@pytest.mark.parametrize("norm_position", ["pre", "post"])
+def test_matches_keras_hub_transformer_decoder(norm_position):
+    keras_hub = pytest.importorskip("keras_hub")
+    from _transformer_reference import copy_from_keras_hub
+
+    rng = np.random.default_rng(35)
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    encoded = rng.normal(size=(2, 4, 8)).astype("float32")
+    padding = np.array([[1] * 5, [1] * 3 + [0] * 2])
+    encoder_padding = np.array([[1] * 4, [1, 1, 0, 0]])
+    hub = keras_hub.layers.TransformerDecoder(
+        16, 2, activation="gelu", normalize_first=norm_position == "pre"
+    )
+    hub(x, encoded)
+    randomize(hub, rng)
+    block = TransformerDecoderBlock(
+        2, 16, norm_position=norm_position, cross_attention=True
+    )
+    block.build(x.shape, encoded.shape)
+    copy_from_keras_hub(hub, block)
+    expected = to_np64(
+        hub(
+            x,
+            encoded,
+            decoder_padding_mask=padding,
+            encoder_padding_mask=encoder_padding,
+        )
+    )
+    result = to_np64(
+        block(
+            x,
+            encoder_outputs=encoded,
+            padding_mask=padding,
+            encoder_padding_mask=encoder_padding,
+        )
+    )
+    assert_close_to_scale(result[0], expected[0], 1e-5)
+    assert_close_to_scale(result[1, :3], expected[1, :3], 1e-5)

@@ -190,3 +190,25 @@ def test_bad_arguments(kwargs, argument):
     arguments = {"num_heads": 4, "intermediate_dim": 8, **kwargs}
     with pytest.raises(ValueError, match=f"`{argument}`"):
         TransformerEncoderBlock(**arguments)
+
+
+@pytest.mark.parametrize("norm_position", ["pre", "post"])
+def test_matches_keras_hub_transformer_encoder(norm_position):
+    keras_hub = pytest.importorskip("keras_hub")
+    from _transformer_reference import copy_from_keras_hub
+
+    rng = np.random.default_rng(24)
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    padding = np.array([[1] * 5, [1] * 3 + [0] * 2])
+    hub = keras_hub.layers.TransformerEncoder(
+        16, 2, activation="gelu", normalize_first=norm_position == "pre"
+    )
+    hub(x)
+    randomize(hub, rng)
+    block = TransformerEncoderBlock(2, 16, norm_position=norm_position)
+    block.build(x.shape)
+    copy_from_keras_hub(hub, block)
+    expected = hub(x, padding_mask=padding)
+    result = block(x, padding_mask=padding)
+    assert_close_to_scale(to_np64(result)[0], to_np64(expected)[0], 1e-5)
+    assert_close_to_scale(to_np64(result)[1, :3], to_np64(expected)[1, :3], 1e-5)

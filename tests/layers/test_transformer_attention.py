@@ -317,3 +317,22 @@ def test_two_dimensional_attention_mask_is_rejected():
     x = np.ones((2, 3, 4), "float32")
     with pytest.raises(ValueError, match="`attention_mask` must be"):
         TransformerAttention(2, 2)(x, attention_mask=np.ones((2, 3), bool))
+
+
+def test_functional_cross_attention_with_scores():
+    query = keras.Input((3, 6))
+    value = keras.Input((4, 5))
+    layer = TransformerAttention(2, 4, num_key_value_heads=1)
+    output, scores = layer(query, value, return_attention_scores=True)
+    assert tuple(output.shape) == (None, 3, 6)
+    assert tuple(scores.shape) == (None, 2, 3, 4)
+    model = keras.Model([query, value], [output, scores])
+    rng = np.random.default_rng(9)
+    q = rng.normal(size=(2, 3, 6)).astype("float32")
+    v = rng.normal(size=(2, 4, 5)).astype("float32")
+    expected, expected_weights = numpy_attention(
+        layer, q.astype("float64"), v.astype("float64")
+    )
+    result, weights = model([q, v])
+    assert_close_to_scale(to_np64(result), expected, 1e-5)
+    assert_close_to_scale(to_np64(weights), expected_weights, 1e-5, scale=1.0)
