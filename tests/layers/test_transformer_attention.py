@@ -336,3 +336,27 @@ def test_functional_cross_attention_with_scores():
     result, weights = model([q, v])
     assert_close_to_scale(to_np64(result), expected, 1e-5)
     assert_close_to_scale(to_np64(weights), expected_weights, 1e-5, scale=1.0)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("scores", [False, True], ids=["fused", "explicit"])
+def test_mixed_precision_with_bias_and_masks_stays_close(policy, scores):
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    bias = rng.normal(size=(1, 2, 5, 5)).astype("float32")
+    mask = padding_mask([5, 2], 5, 5)
+    reference = TransformerAttention(2, 4)
+    reference.build(x.shape)
+    randomize(reference, rng)
+    layer = TransformerAttention(2, 4, dtype=policy)
+    layer.build(x.shape)
+    layer.set_weights(reference.get_weights())
+    kwargs = {"attention_mask": mask, "attention_bias": bias, "use_causal_mask": True}
+    expected = to_np64(reference(x, **kwargs))
+    result = layer(x, return_attention_scores=scores, **kwargs)
+    result = result[0] if scores else result
+    assert keras.backend.standardize_dtype(result.dtype) == policy.split("_")[1]
+    result = to_np64(result)
+    assert np.isfinite(result).all()
+    # Half precision: about 3 (bfloat16) or 4 (float16) significant digits.
+    assert_close_to_scale(result, expected, 5e-2)
