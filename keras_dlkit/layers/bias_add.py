@@ -28,10 +28,10 @@ class BiasAdd(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_dlkit.layers import BiasAdd
     >>> layer = BiasAdd(bias_initializer="ones")
-    >>> np.asarray(layer(np.zeros((2, 3), "float32"))).tolist()
+    >>> keras.ops.convert_to_numpy(layer(np.zeros((2, 3), "float32"))).tolist()
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
 

@@ -28,10 +28,10 @@ class ClassToken(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_dlkit.layers import ClassToken
     >>> layer = ClassToken(initializer="ones")
-    >>> y = np.asarray(layer(np.zeros((2, 4, 3), "float32")))
+    >>> y = keras.ops.convert_to_numpy(layer(np.zeros((2, 4, 3), "float32")))
     >>> y.shape, y[:, 0].tolist(), float(abs(y[:, 1:]).max())
     ((2, 5, 3), [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], 0.0)
     """

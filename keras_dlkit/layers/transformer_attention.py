@@ -292,7 +292,12 @@ class TransformerAttention(keras.layers.Layer):
                     )
                     mask = None
             # Grouped-query attention natively: every backend's
-            # dot_product_attention takes fewer key/value heads than queries.
+            # dot_product_attention takes fewer key/value heads than queries,
+            # but TensorFlow's fails on a single one (multi-query attention:
+            # an einsum shape error in Keras 3.15), so one head is repeated.
+            if self.kv_heads == 1 and self.num_heads > 1:
+                k = ops.repeat(k, self.num_heads, axis=2)
+                v = ops.repeat(v, self.num_heads, axis=2)
             output = ops.dot_product_attention(
                 q, k, v, bias=bias, mask=mask, scale=scale, is_causal=causal_only
             )

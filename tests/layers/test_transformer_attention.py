@@ -81,6 +81,9 @@ CASES = {
     "bias_padding_causal": {"bias": True, "mask": "padding", "causal": True},
     "scale_one": {"scale": 1.0, "mask": "padding"},
     "grouped_query": {"kv_heads": 2, "mask": "padding", "causal": True},
+    # One key/value head (multi-query attention): TensorFlow's fused kernel
+    # fails on it in Keras 3.15, so the layer repeats the head.
+    "multi_query": {"kv_heads": 1, "mask": "padding", "causal": True},
     "rotary": {"rope": True, "causal": True, "key_dim": 4},
 }
 

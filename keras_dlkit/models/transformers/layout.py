@@ -63,13 +63,19 @@ def transformer_layout_map(
 
     Example:
 
-    >>> import keras
-    >>> from keras_dlkit.models import transformer_layout_map
-    >>> devices = keras.distribution.list_devices()[:1]
-    >>> mesh = keras.distribution.DeviceMesh((1, 1), ("batch", "model"), devices)
-    >>> layout_map = transformer_layout_map(mesh)
-    >>> layout_map["transformer_layer_0/self_attention/query/kernel"].axes
-    ('batch', 'model', None)
+    Every transformer builder offers it. Distributing needs a backend with
+    ``keras.distribution.list_devices()`` (JAX; TensorFlow in part)::
+
+        mesh = keras.distribution.DeviceMesh(
+            (2, 4), ("batch", "model"), keras.distribution.list_devices())
+        distribution = keras.distribution.ModelParallel(
+            layout_map=gpt2_small.get_layout_map(mesh), batch_dim_name="batch")
+        with distribution.scope():
+            model = gpt2_small()
+
+    >>> from keras_dlkit.models import gpt2_small, transformer_layout_map
+    >>> gpt2_small.get_layout_map is transformer_layout_map
+    True
     """
     if not isinstance(device_mesh, keras.distribution.DeviceMesh):
         raise ValueError(
