@@ -37,6 +37,8 @@ autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# Keras layers document their `call` arguments in their own section.
+napoleon_custom_sections = [("Call arguments", "params_style")]
 intersphinx_mapping = {}
 nitpicky = False
 
