@@ -57,34 +57,6 @@ if (
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
-# torch: one OpenMP thread in each pytest-xdist worker when the workers
-# already fill the cores (CI: 2 workers on 2 cores). Otherwise each worker's
-# pool, sized for every core, competes with the other worker's and the tests'
-# tiny ops pay for the hand-offs: the torch suite went from 257 s to 206 s.
-# TensorFlow's and XLA's pools gained nothing measurable (CPU seconds of
-# tests/blocks within 3%), so they keep their own choice. Set before torch is
-# imported; DLKIT_TEST_THREADS=default keeps torch's choice, a number forces it.
-def _torch_threads_per_worker():
-    choice = os.environ.get("DLKIT_TEST_THREADS", "auto")
-    if choice == "default":
-        return None
-    if choice != "auto":
-        return int(choice)
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
-    if workers < 2:
-        return None
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
-_TORCH_THREADS = _torch_threads_per_worker()
-if (
-    os.environ.get("KERAS_BACKEND") == "torch"
-    and _TORCH_THREADS is not None
-    and "torch" not in sys.modules
-):
-    os.environ.setdefault("OMP_NUM_THREADS", str(_TORCH_THREADS))
-
-
 # Every test draws from its own generators, seeded from its node id, so its
 # inputs do not depend on the tests that ran before it in the same process
 # (the suite runs in random order with pytest-randomly, split over xdist

@@ -69,7 +69,9 @@ class PositionEmbedding(keras.layers.Layer):
             raise ValueError(
                 f"a sequence of {int(length)} positions{start} is longer than "
                 f"sequence_length={self.sequence_length} (the argument "
-                "`sequence_length` of PositionEmbedding)."
+                f"`sequence_length` of PositionEmbedding {self.name!r}, which "
+                "the transformer builders set from their "
+                "`max_sequence_length`)."
             )
 
     def build(self, input_shape: tuple) -> None:

@@ -202,7 +202,9 @@ def test_bad_arguments_raise_value_errors_naming_them():
         count_params("bert_tiny", hidden_dim=127)
     model = bert(**TINY, head=None)
     too_long = _inputs(np.random.default_rng(4), length=13)
-    with pytest.raises(ValueError, match="sequence_length"):
+    with pytest.raises(
+        ValueError, match="longer than sequence_length=12 .*`max_sequence_length`"
+    ):
         model(too_long)
 
 
