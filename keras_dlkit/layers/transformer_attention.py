@@ -48,8 +48,10 @@ class TransformerAttention(keras.layers.Layer):
     ``rotary_embedding`` rotates the projected queries and keys.
 
     The computation goes through ``keras.ops.dot_product_attention`` (the
-    backend's fused kernel) unless attention dropout is active in training
-    or the scores are requested; then the softmax is explicit, in float32.
+    backend's fused kernel) unless attention dropout is active in training,
+    the scores are requested, or the compute dtype is float16 on JAX's CPU
+    backend (whose fused kernel cannot be differentiated in float16); then
+    the softmax is explicit, in float32.
     A query whose every key is masked (a padded query under a causal or
     query mask) attends to all keys as if unmasked, on both paths and every
     backend, instead of producing NaN (its output is meaningless either way).
@@ -274,6 +276,7 @@ class TransformerAttention(keras.layers.Layer):
             return_attention_scores
             or (self.dropout > 0.0 and bool(training))
             or self.head_value_dim != self.key_dim
+            or _fused_float16_unsupported(self.compute_dtype)
         )
         if explicit:
             output, scores = self._explicit_attention(
@@ -379,3 +382,20 @@ class TransformerAttention(keras.layers.Layer):
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "seed": self.seed,
         }
+
+
+def _fused_float16_unsupported(compute_dtype: str) -> bool:
+    """Whether the fused kernel cannot differentiate this dtype here.
+
+    JAX's ``dot_product_attention`` asks XLA for float16 products summed in
+    float32 (``F16_F16_F32``), which the CPU backend refuses in the backward
+    pass ("The precision 'F16_F16_F32' is not supported by dot_general on
+    CPU"; the forward pass falls back by itself): a ``mixed_float16``
+    training step would fail on a JAX CPU. The explicit path (float32
+    logits and softmax) computes the same attention.
+    """
+    if compute_dtype != "float16" or keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return jax.default_backend() == "cpu"
