@@ -200,7 +200,9 @@ print(
 # --------
 # Parameters against forward FLOPs per token, log-log. The models sit on the
 # line ``FLOPs = 2N``: the weights dominate, and the context term matters
-# only for narrow models reading long contexts (printed below). BERT-base
+# only for narrow models reading long contexts (printed below). The small
+# BERTs fall below it: most of BERT-tiny's 4.4 million weights are its
+# embedding tables, which are looked up, not multiplied. BERT-base
 # and GPT-2 small, the same width and depth, nearly coincide; ViT-B/16 too.
 # A ViT's cost per *image* is 197 times its cost per token.
 markers = {BERT: "s", GPT: "o", T5: "^", VIT: "D"}
@@ -214,10 +216,11 @@ for kind, marker in markers.items():
         s=50,
         label=kind if kind != GPT else "GPT-2, GPT-3, Llama-style",
     )
-    for r in group:
+    for index, r in enumerate(group):  # alternate the labels above and below
+        below = index % 2 if kind == GPT else kind in (BERT, T5)
         ax.annotate(
-            r["name"], (r["total"], r["forward"]), fontsize=7,
-            xytext=(4, -3), textcoords="offset points",
+            r["name"], (r["total"], r["forward"]), fontsize=6.5,
+            xytext=(5, -9 if below else 3), textcoords="offset points",
         )  # fmt: skip
 span = np.array([3e6, 3e11])
 ax.plot(span, 2 * span, "k:", linewidth=1, label="2N (all parameters)")
@@ -235,10 +238,10 @@ fig.tight_layout()
 
 # %%
 # The GPT-3 ladder against the paper, and where the arithmetic goes: the
-# share of a forward pass spent in the feed-forward and projection matrices
-# (``2N``), in the attention over the context, and in the embeddings that
-# Kaplan's count leaves out. The output logits, a ``d x 50257`` product per
-# token, are left out too; the last column says what they would add.
+# share of a forward pass spent in the projection and feed-forward matrices
+# (``2N``) and in the attention over the 2048-token context. Kaplan's count
+# leaves out the output logits, a ``d x 50257`` product per token; the last
+# column says what they would add.
 for r in ladder:
     attention = 1 - 2 * r["non_embedding"] / r["forward"]
     logits = 2 * r["d_model"] * 50257 / r["forward"]
@@ -260,7 +263,7 @@ ax_right.bar(position, weights, label="2N (weights)")
 ax_right.bar(position, 1 - weights, bottom=weights, label="attention over 2048 tokens")
 ax_right.set_xticks(position, labels)
 ax_right.set(ylabel="share of forward FLOPs", ylim=(0, 1), title="Where it goes")
-ax_right.legend(loc="lower right")
+ax_right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
 fig.tight_layout()
 print(f"{time.perf_counter() - start:.2f} s, no weight created")
 
