@@ -177,7 +177,8 @@ print(
 # The weights of the two heads: each row is a query's distribution over the
 # keys it may read. The masked entries are exactly zero: rows stop at the
 # diagonal (causal) and the padded columns 4 and 5 are empty. Query 0 can
-# only read itself. The two heads, with their own projections, read the
+# only read itself. Rows 4 and 5 are the padding's own queries: they read
+# the real tokens, and their outputs are ignored downstream. The two heads, with their own projections, read the
 # same keys differently.
 fig, axes = plt.subplots(1, HEADS, figsize=(7, 3.4))
 for h, ax in enumerate(axes):
@@ -456,7 +457,9 @@ print(f"a head spreading its weight evenly would put {even:.2f} on separators")
 # a few hundred steps on Shakespeare beats the unigram baseline by more
 # than a bit per character; its heads are still broad, with stripes on
 # the keys they favour (the table says how much of their weight goes to
-# the nearest characters and to word separators). Trained longer (the full
+# the nearest characters and to word separators: in our quick run, one
+# head of the second layer put 43% of its weight on spaces and line breaks,
+# against 19% for an even spread). Trained longer (the full
 # profile trains on the whole text), language models' heads sharpen into
 # the patterns described by Olsson et al. ("In-context Learning and
 # Induction Heads", 2022): heads that read the previous token, and heads
