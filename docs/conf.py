@@ -64,6 +64,7 @@ sphinx_gallery_conf = {
         "../gallery/fundamentals",
         "../gallery/cnn",
         "../gallery/rnn",
+        "../gallery/transformers",
         "*",
         "../gallery/generative",
     ],
