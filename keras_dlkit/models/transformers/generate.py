@@ -17,6 +17,10 @@ SAMPLERS: tuple[str, ...] = ("greedy", "top_k", "top_p", "beam", "random")
 # Compiled generate functions per model: {model: {configuration: function}}.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+# How many times the generation loop was traced (run in Python): on JAX and
+# TensorFlow it grows only when a function is compiled, on torch every call.
+TRACE_COUNT = 0
+
 
 def _layer(model: keras.Model, name: str) -> Any:
     try:
@@ -315,6 +319,8 @@ def _step_functions(runner: Any, use_cache: bool, text_to_text: bool):
     """``generate_step(inputs, sampler, stop_token_ids)``: prompt buffer -> tokens."""
 
     def generate_step(inputs, sampler, stop_token_ids):
+        global TRACE_COUNT
+        TRACE_COUNT += 1
         token_ids, padding_mask = inputs["token_ids"], inputs["padding_mask"]
         batch, length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
         index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
