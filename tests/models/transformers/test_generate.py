@@ -235,3 +235,33 @@ def test_unsupported_models_raise_value_error():
     for model in (backbone, encoder, foreign, "gpt"):
         with pytest.raises(ValueError, match="`model`"):
             generate(model, PROMPTS, MAX_LENGTH)
+
+
+def test_equals_keras_hub_gpt2_causal_lm_generate():
+    """keras-hub's GPT2CausalLM.generate and ours on its converted backbone."""
+    import keras_hub
+
+    from keras_dlkit.models import from_keras_hub
+
+    keras.utils.set_random_seed(0)
+    backbone = keras_hub.models.GPT2Backbone(
+        vocabulary_size=40,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=16,
+    )
+    reference = keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=None)
+    reference.compile(sampler="greedy")
+    ours = from_keras_hub(backbone, head="causal_lm")
+    ids = np.zeros((3, 10), "int32")
+    mask = np.zeros((3, 10), bool)
+    for i, prompt in enumerate(PROMPTS):
+        ids[i, : len(prompt)], mask[i, : len(prompt)] = prompt, True
+    inputs = {"token_ids": ids, "padding_mask": mask}
+    expected = reference.generate(inputs, stop_token_ids=None)
+    np.testing.assert_array_equal(
+        generate(ours, inputs, 10)["token_ids"],
+        keras.ops.convert_to_numpy(expected["token_ids"]),
+    )
