@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import weakref
 from typing import Any
 
 import keras
@@ -14,8 +13,20 @@ from keras_dlkit.api_export import keras_dlkit_export
 
 SAMPLERS: tuple[str, ...] = ("greedy", "top_k", "top_p", "beam", "random")
 
-# Compiled generate functions per model: {model: {configuration: function}}.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Each model keeps its compiled generate functions, {configuration: (function,
+# sampler)}, in this attribute (set past Keras's tracking; the functions hold
+# the model, so a table keyed by model would keep every model alive).
+_FUNCTIONS_ATTRIBUTE = "_keras_dlkit_generate_functions"
+
+
+def compiled_functions(model: keras.Model) -> dict:
+    """The compiled generate functions a model keeps, by configuration."""
+    functions = model.__dict__.get(_FUNCTIONS_ATTRIBUTE)
+    if functions is None:
+        functions = {}
+        object.__setattr__(model, _FUNCTIONS_ATTRIBUTE, functions)
+    return functions
+
 
 # How many times the generation loop was traced (run in Python): on JAX and
 # TensorFlow it grows only when a function is compiled, on torch every call.
@@ -584,7 +595,7 @@ def generate(
     key = (sampler_config, bool(use_cache))
     if not isinstance(sampler, str):
         key = (*key, id(sampler))
-    functions = _COMPILED.setdefault(model, {})
+    functions = compiled_functions(model)
     entry = functions.get(key)
     if entry is None or (not isinstance(sampler, str) and entry[1] is not sampler):
         step = _step_functions(runner, bool(use_cache), text_to_text)

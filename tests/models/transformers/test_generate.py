@@ -133,10 +133,10 @@ def test_end_token_stops_a_row_and_pads_the_rest(gpt_model):
 
 def test_second_call_does_not_recompile(gpt_model):
     generate(gpt_model, PROMPTS, MAX_LENGTH, "top_k", top_k=2, seed=0)
-    functions = dict(generate_module._COMPILED[gpt_model])
+    functions = dict(generate_module.compiled_functions(gpt_model))
     traces = generate_module.TRACE_COUNT
     generate(gpt_model, PROMPTS, MAX_LENGTH, "top_k", top_k=2, seed=5)
-    assert generate_module._COMPILED[gpt_model] == functions
+    assert generate_module.compiled_functions(gpt_model) == functions
     if keras.config.backend() in ("jax", "tensorflow"):
         assert generate_module.TRACE_COUNT == traces
 
