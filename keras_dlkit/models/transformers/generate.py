@@ -538,7 +538,8 @@ def generate(
         max_length)}``, the mask true up to and including the end token.
 
     Raises:
-        ValueError: Naming the argument: an unsupported ``model``,
+        ValueError: Naming the argument: an unsupported ``model``, a
+            prompt longer than the model's context (``prompts``),
             ``max_length`` beyond the model's context (its learned position
             table) or not longer than the longest prompt, ``top_p`` outside
             ``(0, 1]``, ``top_k < 1``, ``num_beams < 1``, ``temperature <=
@@ -565,6 +566,12 @@ def generate(
     _check_number("max_length", max_length, 2 if text_to_text else 1, integer=True)
     max_length = int(max_length)
     longest = max(len(row) for row in rows)
+    if runner.context is not None and longest > runner.context:
+        raise ValueError(
+            f"`prompts` holds a prompt of {longest} tokens, longer than the "
+            f"model's context: its learned position table has {runner.context} "
+            "rows."
+        )
     if runner.context is not None and max_length > runner.context:
         raise ValueError(
             f"`max_length`={max_length} is longer than the model's context: its "

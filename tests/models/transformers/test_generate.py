@@ -203,6 +203,7 @@ def test_gpt_trained_on_a_copy_task_copies_exactly():
         ({"sampler": "top_k"}, "top_k"),
         ({"sampler": "top_p"}, "top_p"),
         ({"sampler": "beam"}, "num_beams"),
+        ({"prompts": [[1] * 13], "max_length": 14}, "prompts.*context"),
         ({"prompts": []}, "prompts"),
         ({"prompts": [[1, 2], []]}, "prompts"),
     ],
