@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
+
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.blocks._transformer_common import (
     TransformerBlockBase,
@@ -353,8 +355,6 @@ class TransformerDecoderBlock(TransformerBlockBase):
         return self.cross_attention_layer.compute_cache(encoder_outputs)
 
     def compute_output_spec(self, inputs, *args, **kwargs):
-        import keras
-
         output = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
         caches = [
             kwargs.get(name)
