@@ -62,9 +62,9 @@ SIZES = {
         "heads": 2,
         "pretrain_steps": 400,
         "pretrain_rate": 3e-3,
-        "finetune_steps": 300,
+        "finetune_steps": 250,
         "finetune_rate": 1e-3,
-        "batch": 64,
+        "batch": 32,
     },
     "full": {
         "train": 16000,
@@ -78,7 +78,7 @@ SIZES = {
         "pretrain_steps": 12000,
         "pretrain_rate": 1e-3,
         "finetune_steps": 1500,
-        "finetune_rate": 2e-4,
+        "finetune_rate": 3e-4,
         "batch": 64,
     },
 }[PROFILE]
@@ -214,6 +214,14 @@ def mlm_dataset(token_ids, repeat):
     return dataset.prefetch(2)
 
 
+# A model that ignores the context and guesses each piece by its frequency
+# alone scores the unigram cross-entropy of the pieces it must predict;
+# pretraining is about getting below it.
+pieces = ids["pretrain"][~np.isin(ids["pretrain"], [PAD, CLS, SEP])]
+frequency = np.bincount(pieces, minlength=vocabulary_size) / len(pieces)
+unigram_loss = float(-np.mean(np.log(frequency[pieces])))
+print(f"unigram (frequency-only) cross-entropy: {unigram_loss:.2f}")
+
 x, y, w = next(iter(mlm_dataset(ids["pretrain"][:2], repeat=False)))
 print("masked:", " ".join(vocabulary[i] for i in np.asarray(x["token_ids"][0])[:24]))
 print("labels:", [vocabulary[i] for i in np.asarray(y[0])], np.asarray(w[0]))
@@ -237,7 +245,9 @@ config = {
     "dropout": 0.1,
 }
 keras.utils.set_random_seed(0)
-mlm_model = keras_dlkit.models.bert(**config, head="masked_lm", name="bert_mlm")
+mlm_model = keras_dlkit.models.bert(
+    **{**config, "dropout": 0.0}, head="masked_lm", name="bert_mlm"
+)
 mlm_model.summary()
 
 # %%
@@ -268,7 +278,7 @@ pretrain_history = mlm_model.fit(
     mlm_dataset(ids["pretrain"], repeat=True),
     steps_per_epoch=steps_per_chunk,
     epochs=pretrain_chunks,
-    validation_data=mlm_dataset(ids["valid"], repeat=False),
+    validation_data=mlm_dataset(ids["valid"][:512], repeat=False),
     verbose=2,
 )
 pretrain_seconds = time.perf_counter() - start
@@ -276,8 +286,8 @@ print(f"pretraining: {SIZES['pretrain_steps']} steps in {pretrain_seconds:.1f} s
 print(
     f"masked-piece accuracy on validation reviews: "
     f"{pretrain_history.history['val_accuracy'][-1]:.3f} "
-    f"(loss {pretrain_history.history['val_loss'][-1]:.2f}; a uniform guess "
-    f"would have loss ln({vocabulary_size}) = {np.log(vocabulary_size):.2f})"
+    f"(loss {pretrain_history.history['val_loss'][-1]:.2f}; frequency-only "
+    f"{unigram_loss:.2f}, uniform ln({vocabulary_size}) = {np.log(vocabulary_size):.2f})"
 )
 
 # %%
@@ -427,7 +437,7 @@ ax_mlm.plot(chunk_steps, pretrain_history.history["loss"], "o-", label="training
 ax_mlm.plot(
     chunk_steps, pretrain_history.history["val_loss"], "s--", label="validation"
 )
-ax_mlm.axhline(np.log(vocabulary_size), color="grey", ls=":", label="uniform guess")
+ax_mlm.axhline(unigram_loss, color="grey", ls=":", label="frequency-only guess")
 ax_mlm.set(
     xlabel="pretraining step", ylabel="masked-LM cross-entropy", title="Pretraining"
 )
@@ -493,15 +503,30 @@ fig.tight_layout()
 # %%
 # Conclusion
 # ----------
-# The printed figures above are the result. At the quick size the model
-# pretrains for a few hundred steps on a few thousand reviews, and what it
-# learns is mostly the frequent words and the look of a review; the
-# fine-tuning gain it buys, printed above, is small and can go either way
-# by a fraction of a point from seed to seed. The RNN example's
-# bidirectional GRU reaches about 0.88 test accuracy on the same split
-# with word-level tokens. The ``full`` profile pretrains a 4-layer BERT
-# for thousands of steps on every non-test review, where the pretrained
-# encoder's head start is clearer; a published checkpoint (the block
-# above) starts from far more text still.
+# The pipeline is the real one, end to end and offline: a WordPiece
+# vocabulary learned from the reviews, dynamic masks from keras-hub,
+# masked-LM pretraining of :func:`~keras_dlkit.models.bert`, the encoder
+# copied by layer name into the classifier, and a fair comparison with
+# training from scratch (same sizes, seed, batches, optimizer and steps).
+#
+# What the quick profile shows is the *first* stage of pretraining only.
+# Within a few hundred steps the masked-LM loss falls from the uniform
+# guess to about the frequency-only guess, a little below it because the
+# 10% of picked pieces left unchanged can be copied, and stays on that
+# plateau: the model has learned which pieces are frequent, not yet how to
+# read the context, so it guesses ".", "the" or "i" for every blank. Such
+# an encoder gives the classifier no head start; in our quick runs on
+# TensorFlow the pretrained classifier ended 1 to 2 points *below* the one
+# trained from scratch (the gain is printed above), both above the 81.9%
+# of always answering "recommended". The RNN example's bag of words and
+# bidirectional GRU, on the same test reviews with word-level tokens,
+# score higher at this size: a small transformer trained for 250 steps is
+# not the tool for 6,000 short texts.
+#
+# The ``full`` profile pretrains a wider 4-layer BERT 30 times longer on
+# every non-test review, the regime where masked-LM pretraining is meant to
+# pay; the keras-hub checkpoint path above starts from BERT's own
+# pretraining on billions of words, which is how BERT is fine-tuned in
+# practice.
 
 # sphinx_gallery_thumbnail_number = 2
