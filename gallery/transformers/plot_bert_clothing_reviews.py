@@ -455,7 +455,8 @@ for name, history in histories.items():
         "o-",
         label=f"{name} (test {test_accuracy[name]:.3f})",
     )
-ax_ft.axhline(majority, color="grey", ls=":", label=f"always yes ({majority:.3f})")
+valid_majority = max(y_valid.mean(), 1 - y_valid.mean())
+ax_ft.axhline(valid_majority, color="grey", ls=":", label="always yes")
 ax_ft.set(xlabel="fine-tuning step", ylabel="validation accuracy", title="Fine-tuning")
 ax_ft.legend(fontsize=8)
 fig.tight_layout()
