@@ -497,7 +497,10 @@ fig.tight_layout()
 #     preprocessor = keras_hub.models.BertTextClassifierPreprocessor.from_preset(
 #         preset, sequence_length=128
 #     )
-#     x_train = preprocessor(list(texts[train_index]))
+#     x_train = {  # our inputs are int32; keras-hub's padding mask is bool
+#         key: np.asarray(value).astype("int32")
+#         for key, value in preprocessor(list(texts[train_index])).items()
+#     }
 #     classifier.compile(
 #         optimizer=keras.optimizers.AdamW(5e-5),
 #         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
