@@ -26,8 +26,9 @@ stored keys and values of the others. We time both.
 # -----
 # ``DLKIT_GALLERY_PROFILE`` sizes the run. ``quick`` (default on a CPU)
 # trains a 2-layer, 96-wide GPT (about 0.25 M parameters) with a context of
-# 96 characters for 250 steps of 32 random excerpts: about as many
-# characters as the LSTM example's quick run reads. It learns the layout of
+# 96 characters for 625 steps of 16 random excerpts: about as many
+# characters as the LSTM example's quick run reads (its 200 steps of 64
+# excerpts of 64 characters). It learns the layout of
 # a play, frequent short words and spaces, far from fluent English.
 # ``full`` (default with a GPU) trains the classic character-level
 # configuration (6 layers, 6 heads, width 384, context 256, dropout 0.2,
@@ -56,9 +57,9 @@ SIZES = {
         "seq_len": 96,
         "train_windows": 2000,
         "val_chars": 40_000,
-        "batch_size": 32,
-        "epochs": 4,
-        "learning_rate": 3e-3,
+        "batch_size": 16,
+        "epochs": 5,
+        "learning_rate": 4e-3,
     },
     "full": {
         "num_layers": 6,
@@ -299,7 +300,7 @@ vocabulary = set(re.findall(r"[a-z']+", text.lower()))
 for name, texts in samples.items():
     words = [
         w
-        for t, p in zip(texts, prompts)
+        for t, p in zip(texts, prompts, strict=True)
         for w in re.findall(r"[a-z']+", t[len(p) :].lower())
     ]
     real = np.mean([w in vocabulary for w in words]) if words else 0.0

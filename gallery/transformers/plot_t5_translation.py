@@ -113,8 +113,14 @@ proto = keras_hub.tokenizers.compute_sentence_piece_proto(
 tokenizer = keras_hub.tokenizers.SentencePieceTokenizer(proto=proto)
 PAD, END = 0, tokenizer.token_to_id("</s>")
 print(f"vocabulary: {tokenizer.vocabulary_size()} pieces; </s> = {END}")
-example = french[test_idx[0]]
-print(example, "->", tokenizer.id_to_token_list(tokenizer(example)))
+
+
+def pieces(ids):
+    return [tokenizer.id_to_token(int(i)) for i in ids]
+
+
+for i in test_idx[1:4]:
+    print(f"{french[i]!r} -> {pieces(tokenizer(french[i]))}")
 
 
 def encode(texts):
@@ -334,8 +340,8 @@ scale = np.abs(keras.ops.convert_to_numpy(values["block"])).max()
 print(f"re-run block vs the model's: max difference {error / scale:.1e} (relative)")
 
 weights = keras.ops.convert_to_numpy(scores)[0].mean(axis=0)
-src_tokens = tokenizer.id_to_token_list(source[0])
-out_tokens = ["<start>"] + tokenizer.id_to_token_list(target[0, 1:])
+src_tokens = pieces(source[0])
+out_tokens = ["<start>"] + pieces(target[0, 1:])
 fig, ax = plt.subplots(figsize=(1 + 0.45 * len(src_tokens), 1 + 0.4 * n_out))
 ax.imshow(weights, cmap="viridis", vmin=0)
 ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=70, fontsize=8)
