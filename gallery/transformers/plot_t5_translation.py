@@ -26,9 +26,10 @@ draw the cross-attention of one translation.
 # Setup
 # -----
 # ``DLKIT_GALLERY_PROFILE`` sizes the run. ``quick`` (default on a CPU)
-# trains a 2+2-layer, 96-wide T5 (about 0.6 M parameters) on the messages of
-# at most 5 words for 25 epochs; ``full`` (default with a GPU) trains a
-# 4+4-layer, 256-wide one on messages of up to 8 words for 150 epochs. The
+# trains a 2+2-layer, 96-wide T5 (about 0.6 M parameters) without dropout
+# on the messages of at most 5 words for 35 epochs, as many as the RNN
+# example; ``full`` (default with a GPU) trains a 4+4-layer, 256-wide one
+# with dropout 0.1 on messages of up to 8 words for 150 epochs. The
 # data, its split and the BLEU are the RNN example's, so the scores compare
 # profile for profile.
 import re
@@ -388,13 +389,16 @@ fig.tight_layout()
 # The transformer reads the whole message at once and attends from every
 # French token to every English one; T5's text-to-text framing means the
 # same model, loss and generation loop would serve any other task given as
-# text. A thousand short interface messages are still far too few for
-# translation: like the LSTM with attention on the same split, the small T5
-# learns the frequent interface words and copies placeholders, and both stay
-# near the strong floor of copying the English message. Sub-word pieces
-# give it one advantage over the RNN's word vocabulary: an unseen word can
-# still be copied or spelled piece by piece instead of becoming ``[UNK]``.
-# Models that translate well are pre-trained on vast text and fine-tuned on
-# millions of sentence pairs; keras-hub's T5 presets are loaded into this
-# architecture by :func:`keras_dlkit.models.from_keras_hub` on a machine
-# with internet.
+# text. A thousand short interface messages are far too few for
+# translation: the held-out loss stops improving after about a third of the
+# run while the training loss keeps falling (the pairs are memorised), and
+# in our quick run the small T5 scored 14.8 BLEU greedy and 18.7 with beam
+# search, a little below the LSTM with attention on the same messages (19.3
+# and 20.7) and well below the strong floor of copying the English message
+# (30.8: interface words and placeholders are often the same in both
+# languages). Without pre-training a transformer has no edge on so little
+# data; its sub-word vocabulary at least lets it copy or spell an unseen
+# word piece by piece instead of writing ``[UNK]``. Models that translate
+# well are pre-trained on vast text and fine-tuned on millions of sentence
+# pairs; keras-hub's T5 presets load into this architecture with
+# :func:`keras_dlkit.models.from_keras_hub` on a machine with internet.
