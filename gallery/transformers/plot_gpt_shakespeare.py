@@ -273,8 +273,9 @@ fig.tight_layout()
 # **greedy** takes the likeliest character, and soon loops; **top-k**
 # draws among the ``k`` likeliest; **top-p** (nucleus) draws among the
 # smallest set of characters whose probabilities add up to ``p``, so the
-# number of candidates follows the model's confidence. The whole loop is
-# compiled (XLA on TensorFlow and JAX) on first call.
+# number of candidates follows the model's confidence. On TensorFlow and
+# JAX the whole loop is compiled with XLA on the first call (on torch it
+# runs eagerly).
 prompts = ["HAMLET:\n", "JULIET:\n", "BRUTUS:\n", "PORTIA:\n"]
 prompt_ids = [list(tokenizer(p)) for p in prompts]
 samplers = {
