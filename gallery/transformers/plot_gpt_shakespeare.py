@@ -32,7 +32,7 @@ stored keys and values of the others. We time both.
 # a play, frequent short words and spaces, far from fluent English.
 # ``full`` (default with a GPU) trains the classic character-level
 # configuration (6 layers, 6 heads, width 384, context 256, dropout 0.2,
-# about 10.7 M parameters) for 5,000 steps of 64 excerpts; it prints its
+# about 10.8 M parameters) for 5,000 steps of 64 excerpts; it prints its
 # own figures.
 import math
 import re
