@@ -371,14 +371,14 @@ print(f"re-run block vs the model's: max difference {error / scale:.1e} (relativ
 weights = keras.ops.convert_to_numpy(scores)[0].mean(axis=0)
 src_tokens = pieces(source[0])
 out_tokens = ["<start>"] + pieces(target[0, 1:])
-fig, ax = plt.subplots(figsize=(1 + 0.45 * len(src_tokens), 1 + 0.4 * n_out))
+fig, ax = plt.subplots(figsize=(max(5, 1 + 0.45 * len(src_tokens)), 1 + 0.4 * n_out))
 ax.imshow(weights, cmap="viridis", vmin=0)
 ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=70, fontsize=8)
 ax.set_yticks(range(n_out), out_tokens, fontsize=8)
 ax.set(
     xlabel="English (encoder) tokens",
     ylabel="French token read",
-    title="Cross-attention of the last decoder block (mean over heads)",
+    title="Cross-attention of the last decoder block\n(mean over the heads)",
 )
 fig.tight_layout()
 # sphinx_gallery_thumbnail_number = 3
