@@ -24,8 +24,10 @@ state, not a buffer and an index, and beam search must reorder an arbitrary
 nest of states along with the beams. Fitting RNNs to that contract would
 mean a padded buffer and a dummy index per step, and it would make keras-hub
 a dependency of the whole RNN family (it is an optional extra here). So the
-RNN family decodes with this small package; the transformer family may keep
-keras-hub's samplers where it uses keras-hub models.
+RNN family decodes with this small package. The transformer family does use
+keras-hub's samplers: :func:`keras_dlkit.models.generate` drives them with
+the key/value cache of our transformer layers (keras-hub's cache layout),
+compiled as keras-hub's ``CausalLM.generate`` is.
 
 Example:
 

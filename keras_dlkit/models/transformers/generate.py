@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import weakref
 from typing import Any
 
 import keras
@@ -14,8 +13,24 @@ from keras_dlkit.api_export import keras_dlkit_export
 
 SAMPLERS: tuple[str, ...] = ("greedy", "top_k", "top_p", "beam", "random")
 
-# Compiled generate functions per model: {model: {configuration: function}}.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Each model keeps its compiled generate functions, {configuration: (function,
+# sampler)}, in this attribute (set past Keras's tracking; the functions hold
+# the model, so a table keyed by model would keep every model alive).
+_FUNCTIONS_ATTRIBUTE = "_keras_dlkit_generate_functions"
+
+
+def compiled_functions(model: keras.Model) -> dict:
+    """The compiled generate functions a model keeps, by configuration."""
+    functions = model.__dict__.get(_FUNCTIONS_ATTRIBUTE)
+    if functions is None:
+        functions = {}
+        object.__setattr__(model, _FUNCTIONS_ATTRIBUTE, functions)
+    return functions
+
+
+# How many times the generation loop was traced (run in Python): on JAX and
+# TensorFlow it grows only when a function is compiled, on torch every call.
+TRACE_COUNT = 0
 
 
 def _layer(model: keras.Model, name: str) -> Any:
@@ -315,6 +330,8 @@ def _step_functions(runner: Any, use_cache: bool, text_to_text: bool):
     """``generate_step(inputs, sampler, stop_token_ids)``: prompt buffer -> tokens."""
 
     def generate_step(inputs, sampler, stop_token_ids):
+        global TRACE_COUNT
+        TRACE_COUNT += 1
         token_ids, padding_mask = inputs["token_ids"], inputs["padding_mask"]
         batch, length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
         index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
@@ -521,7 +538,8 @@ def generate(
         max_length)}``, the mask true up to and including the end token.
 
     Raises:
-        ValueError: Naming the argument: an unsupported ``model``,
+        ValueError: Naming the argument: an unsupported ``model``, a
+            prompt longer than the model's context (``prompts``),
             ``max_length`` beyond the model's context (its learned position
             table) or not longer than the longest prompt, ``top_p`` outside
             ``(0, 1]``, ``top_k < 1``, ``num_beams < 1``, ``temperature <=
@@ -548,6 +566,12 @@ def generate(
     _check_number("max_length", max_length, 2 if text_to_text else 1, integer=True)
     max_length = int(max_length)
     longest = max(len(row) for row in rows)
+    if runner.context is not None and longest > runner.context:
+        raise ValueError(
+            f"`prompts` holds a prompt of {longest} tokens, longer than the "
+            f"model's context: its learned position table has {runner.context} "
+            "rows."
+        )
     if runner.context is not None and max_length > runner.context:
         raise ValueError(
             f"`max_length`={max_length} is longer than the model's context: its "
@@ -578,7 +602,7 @@ def generate(
     key = (sampler_config, bool(use_cache))
     if not isinstance(sampler, str):
         key = (*key, id(sampler))
-    functions = _COMPILED.setdefault(model, {})
+    functions = compiled_functions(model)
     entry = functions.get(key)
     if entry is None or (not isinstance(sampler, str) and entry[1] is not sampler):
         step = _step_functions(runner, bool(use_cache), text_to_text)
