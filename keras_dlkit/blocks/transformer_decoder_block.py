@@ -63,10 +63,26 @@ class TransformerDecoderBlock(TransformerBlockBase):
         encoder_padding_mask: ``(batch, S)``, 1/True for real encoder tokens.
         attention_bias: Float added to the self-attention logits (T5).
         cross_attention_bias: Float added to the cross-attention logits.
+        self_attention_cache: ``None`` or the self-attention key/value cache
+            ``(batch, 2, max_length, kv_heads, key_dim)`` (keras-hub's
+            ``TransformerDecoder`` convention; see
+            :class:`~keras_dlkit.layers.TransformerAttention`). The keys and
+            values of ``inputs`` are written at
+            ``self_attention_cache_update_index ..``; query ``t`` attends to
+            cache positions ``<= self_attention_cache_update_index + t``.
+            ``padding_mask`` then masks cache positions: ``(batch,
+            max_length)``; the inputs' implicit Keras mask is not read.
+        self_attention_cache_update_index: Position of the first input (int
+            or scalar int tensor).
+        cross_attention_cache: ``None`` or the read-only cross-attention
+            cache of ``encoder_outputs`` (:meth:`compute_cross_attention_cache`);
+            it replaces ``encoder_outputs``.
         training: Whether dropout is active.
 
     Returns:
-        ``(batch, T, hidden)``.
+        ``(batch, T, hidden)``; with ``self_attention_cache``, ``(outputs,
+        self_attention_cache)``, and ``(outputs, self_attention_cache,
+        cross_attention_cache)`` when a cross-attention cache is given.
 
     Example:
 
@@ -156,8 +172,24 @@ class TransformerDecoderBlock(TransformerBlockBase):
         encoder_padding_mask: Any = None,
         attention_bias: Any = None,
         cross_attention_bias: Any = None,
+        self_attention_cache: Any = None,
+        self_attention_cache_update_index: Any = None,
+        cross_attention_cache: Any = None,
         training: bool | None = None,
     ) -> Any:
+        if self_attention_cache is not None or cross_attention_cache is not None:
+            return self._call_with_cache(
+                inputs,
+                encoder_outputs,
+                padding_mask,
+                encoder_padding_mask,
+                attention_bias,
+                cross_attention_bias,
+                self_attention_cache,
+                self_attention_cache_update_index,
+                cross_attention_cache,
+                training,
+            )
         if padding_mask is None:
             padding_mask = get_keras_mask(inputs)
         x = self._residual(
@@ -201,6 +233,142 @@ class TransformerDecoderBlock(TransformerBlockBase):
             self.feed_forward_dropout,
             training,
         )
+
+    def _cached_residual(self, x, sublayer, norm, dropout, training, **kwargs):
+        """One residual branch whose sublayer returns ``(update, cache)``."""
+        if self.norm_position == "pre":
+            update, cache = sublayer(norm(x), training=training, **kwargs)
+            return x + dropout(update, training=training), cache
+        update, cache = sublayer(x, training=training, **kwargs)
+        return norm(x + dropout(update, training=training)), cache
+
+    def _call_with_cache(
+        self,
+        inputs,
+        encoder_outputs,
+        padding_mask,
+        encoder_padding_mask,
+        attention_bias,
+        cross_attention_bias,
+        self_cache,
+        self_index,
+        cross_cache,
+        training,
+    ):
+        attention_mask = (
+            None if padding_mask is None else key_padding_mask(padding_mask)
+        )
+        if self_cache is None:
+            x = self._residual(
+                inputs,
+                self.self_attention,
+                self.self_attention_norm,
+                self.self_attention_dropout,
+                training,
+                attention_mask=attention_mask,
+                attention_bias=attention_bias,
+                use_causal_mask=True,
+            )
+        else:
+            x, self_cache = self._cached_residual(
+                inputs,
+                self.self_attention,
+                self.self_attention_norm,
+                self.self_attention_dropout,
+                training,
+                attention_mask=attention_mask,
+                attention_bias=attention_bias,
+                use_causal_mask=True,
+                cache=self_cache,
+                cache_update_index=0 if self_index is None else self_index,
+            )
+        if self.cross_attention:
+            if encoder_padding_mask is None and encoder_outputs is not None:
+                encoder_padding_mask = get_keras_mask(encoder_outputs)
+            cross_kwargs = {
+                "attention_mask": (
+                    None
+                    if encoder_padding_mask is None
+                    else key_padding_mask(encoder_padding_mask)
+                ),
+                "attention_bias": cross_attention_bias,
+            }
+            branch = (
+                self.cross_attention_layer,
+                self.cross_attention_norm,
+                self.cross_attention_dropout,
+                training,
+            )
+            if cross_cache is not None:
+                x, cross_cache = self._cached_residual(
+                    x, *branch, cache=cross_cache, **cross_kwargs
+                )
+            elif encoder_outputs is None:
+                raise ValueError(
+                    "TransformerDecoderBlock(cross_attention=True) needs "
+                    "`encoder_outputs` or `cross_attention_cache`."
+                )
+            else:
+                x = self._residual(x, *branch, value=encoder_outputs, **cross_kwargs)
+        elif cross_cache is not None:
+            raise ValueError(
+                "`cross_attention_cache` was given to a TransformerDecoderBlock "
+                "without cross-attention (`cross_attention=False`)."
+            )
+        x = self._residual(
+            x,
+            self.feed_forward,
+            self.feed_forward_norm,
+            self.feed_forward_dropout,
+            training,
+        )
+        if cross_cache is not None:
+            return x, self_cache, cross_cache
+        return x, self_cache
+
+    def compute_cross_attention_cache(self, encoder_outputs: Any) -> Any:
+        """The read-only cross-attention key/value cache of ``encoder_outputs``.
+
+        Args:
+            encoder_outputs: ``(batch, S, hidden_enc)``.
+
+        Returns:
+            ``(batch, 2, S, kv_heads, key_dim)``, for ``cross_attention_cache``.
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_dlkit.blocks import TransformerDecoderBlock
+        >>> block = TransformerDecoderBlock(2, 16, cross_attention=True)
+        >>> x, enc = np.ones((1, 3, 8), "float32"), np.ones((1, 5, 8), "float32")
+        >>> _ = block(x, encoder_outputs=enc)
+        >>> tuple(block.compute_cross_attention_cache(enc).shape)
+        (1, 2, 5, 2, 4)
+        """
+        if not self.cross_attention:
+            raise ValueError(
+                "compute_cross_attention_cache needs a block with "
+                "`cross_attention=True`."
+            )
+        return self.cross_attention_layer.compute_cache(encoder_outputs)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        import keras
+
+        output = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+        caches = [
+            kwargs.get(name)
+            for name in ("self_attention_cache", "cross_attention_cache")
+        ]
+        if all(cache is None for cache in caches):
+            return output
+        self_cache, cross_cache = caches
+        result = (output,)
+        if self_cache is not None:
+            result = (*result, keras.KerasTensor(self_cache.shape, self_cache.dtype))
+        if cross_cache is not None:
+            result = (*result, keras.KerasTensor(cross_cache.shape, cross_cache.dtype))
+        return result
 
     def get_config(self) -> dict:
         return {**super().get_config(), "cross_attention": self.cross_attention}

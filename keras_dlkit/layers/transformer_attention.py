@@ -91,10 +91,28 @@ class TransformerAttention(keras.layers.Layer):
         training: Whether attention dropout is active.
         return_attention_scores: Whether to also return the
             ``(batch, num_heads, T, S)`` attention weights.
+        cache: ``None`` or a key/value cache ``(batch, 2, max_length,
+            num_key_value_heads, key_dim)``, keys at ``[:, 0]`` and values
+            at ``[:, 1]`` (keras-hub's ``CachedMultiHeadAttention``
+            layout; the keys are stored after the rotary embedding). With
+            ``cache_update_index`` the projected keys/values of ``key`` /
+            ``value`` (default ``query``) are written at positions
+            ``cache_update_index ..`` and attention runs over the whole
+            cache; with the causal mask query ``t`` sees key ``s`` iff ``s <=
+            cache_update_index + t`` (later, stale entries are never seen).
+            Without it the cache is read-only (cross-attention on
+            precomputed encoder keys/values, see :meth:`compute_cache`;
+            ``value`` and ``key`` are ignored). With a cache the implicit
+            Keras masks are not read: pass ``attention_mask`` ``(batch, T,
+            max_length)`` (or broadcastable) for padded keys.
+        cache_update_index: Position of the first query (an int or a scalar
+            int tensor), where the new keys/values go; also the rotary
+            ``start_index``.
 
     Returns:
         The ``(batch, T, output_dim)`` output, and the attention weights when
-        ``return_attention_scores``.
+        ``return_attention_scores``; with a cache, ``(output, new_cache)``
+        (or ``(output, scores, new_cache)``).
 
     Example:
 
@@ -258,7 +276,22 @@ class TransformerAttention(keras.layers.Layer):
         start_index: Any = 0,
         training: bool | None = None,
         return_attention_scores: bool = False,
+        cache: Any = None,
+        cache_update_index: Any = None,
     ) -> Any:
+        if cache is not None:
+            return self._call_with_cache(
+                query,
+                value,
+                key,
+                cache,
+                cache_update_index,
+                attention_mask,
+                attention_bias,
+                use_causal_mask,
+                training,
+                return_attention_scores,
+            )
         value = query if value is None else value
         key = value if key is None else key
         mask = combined_mask(query, value, key, attention_mask, use_causal_mask)
@@ -267,6 +300,22 @@ class TransformerAttention(keras.layers.Layer):
         if self.rotary_embedding is not None:
             q = self.rotary_embedding(q, start_index=start_index)
             k = self.rotary_embedding(k, start_index=start_index)
+        return self._attend(
+            q,
+            k,
+            v,
+            mask,
+            attention_bias,
+            causal_only,
+            training,
+            return_attention_scores,
+        )
+
+    def _attend(
+        self, q, k, v, mask, attention_bias, causal_only, training, return_scores
+    ):
+        """Attention of projected (B, T|S, heads, size) tensors, then the output."""
+        return_attention_scores = return_scores
         scale = self.scale if self.scale is not None else self.key_dim**-0.5
 
         # The fused kernels want one head size for keys and values (JAX's).
@@ -306,6 +355,102 @@ class TransformerAttention(keras.layers.Layer):
         if return_attention_scores:
             return output, scores
         return output
+
+    def _call_with_cache(
+        self,
+        query,
+        value,
+        key,
+        cache,
+        cache_update_index,
+        attention_mask,
+        attention_bias,
+        use_causal_mask,
+        training,
+        return_scores,
+    ):
+        if len(cache.shape) != 5 or cache.shape[1] != 2:
+            raise ValueError(
+                "`cache` must be (batch, 2, max_length, num_key_value_heads, "
+                f"key_dim), got shape {tuple(cache.shape)}."
+            )
+        q = self.query(query)
+        if cache_update_index is None:
+            k, v = cache[:, 0], cache[:, 1]
+            index = 0
+        else:
+            value = query if value is None else value
+            key = value if key is None else key
+            index = ops.cast(cache_update_index, "int32")
+            k_new, v_new = self.key(key), self.value(value)
+            if self.rotary_embedding is not None:
+                q = self.rotary_embedding(q, start_index=index)
+                k_new = self.rotary_embedding(k_new, start_index=index)
+            zero = ops.zeros((), "int32")
+            start = [zero, index, zero, zero]
+            k = ops.slice_update(cache[:, 0], start, ops.cast(k_new, cache.dtype))
+            v = ops.slice_update(cache[:, 1], start, ops.cast(v_new, cache.dtype))
+            cache = ops.stack([k, v], axis=1)
+        if cache_update_index is None and self.rotary_embedding is not None:
+            q = self.rotary_embedding(q, start_index=0)
+        mask = None
+        if attention_mask is not None:
+            mask = ops.cast(attention_mask, "bool")
+            mask = mask if len(mask.shape) == 4 else mask[:, None]
+        if use_causal_mask:
+            rows = ops.arange(ops.shape(q)[1], dtype="int32")[:, None] + index
+            cols = ops.arange(ops.shape(k)[1], dtype="int32")[None, :]
+            causal = ops.greater_equal(rows, cols)[None, None]
+            mask = causal if mask is None else ops.logical_and(mask, causal)
+        if mask is not None:
+            has_key = ops.any(mask, axis=-1, keepdims=True)
+            mask = ops.logical_or(mask, ops.logical_not(has_key))
+        k, v = ops.cast(k, q.dtype), ops.cast(v, q.dtype)
+        result = self._attend(
+            q, k, v, mask, attention_bias, False, training, return_scores
+        )
+        if return_scores:
+            return (*result, cache)
+        return result, cache
+
+    def compute_cache(self, value: Any, key: Any = None) -> Any:
+        """The read-only key/value cache of ``value`` (cross-attention).
+
+        Args:
+            value: ``(batch, S, dim_v)``, e.g. encoder outputs.
+            key: ``(batch, S, dim_k)``; ``None`` means ``value``.
+
+        Returns:
+            ``(batch, 2, S, num_key_value_heads, key_dim)``: the projected
+            keys (rotated from position 0 with a rotary embedding) and
+            values, to pass as ``cache`` with ``cache_update_index=None``.
+
+        Example:
+
+        >>> import numpy as np
+        >>> from keras_dlkit.layers import TransformerAttention
+        >>> layer = TransformerAttention(num_heads=2, key_dim=4)
+        >>> q, enc = np.ones((1, 3, 8), "float32"), np.ones((1, 5, 8), "float32")
+        >>> full = layer(q, enc)
+        >>> cache = layer.compute_cache(enc)
+        >>> tuple(cache.shape)
+        (1, 2, 5, 2, 4)
+        >>> out, _ = layer(q, cache=cache)
+        >>> bool(np.allclose(full, out, atol=1e-6))
+        True
+        """
+        key = value if key is None else key
+        if not self.built:
+            self.build(tuple(value.shape), tuple(value.shape), tuple(key.shape))
+        k, v = self.key(key), self.value(value)
+        if self.rotary_embedding is not None:
+            k = self.rotary_embedding(k, start_index=0)
+        if self.head_value_dim != self.key_dim:
+            raise ValueError(
+                "A key/value cache needs `value_dim` == `key_dim`, got "
+                f"value_dim={self.value_dim} and key_dim={self.key_dim}."
+            )
+        return ops.stack([k, ops.cast(v, k.dtype)], axis=1)
 
     def _project(self, query, value, key):
         """The query/key/value projections, (B, T|S, heads, size) each."""
@@ -352,15 +497,20 @@ class TransformerAttention(keras.layers.Layer):
         value = query if value is None else value
         shape = self.compute_output_shape(query.shape)
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
+        cache = kwargs.get("cache")
+        result = (output,)
         if kwargs.get("return_attention_scores"):
             scores_shape = (
                 query.shape[0],
                 self.num_heads,
                 query.shape[1],
-                value.shape[1],
+                value.shape[1] if cache is None else cache.shape[2],
             )
-            return output, keras.KerasTensor(scores_shape, dtype=self.compute_dtype)
-        return output
+            scores = keras.KerasTensor(scores_shape, dtype=self.compute_dtype)
+            result = (*result, scores)
+        if cache is not None:
+            result = (*result, keras.KerasTensor(cache.shape, dtype=cache.dtype))
+        return result[0] if len(result) == 1 else result
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -131,6 +131,7 @@ from keras_dlkit.models.transformers import (
     vit_s16,
     vit_ti16,
 )
+from keras_dlkit.models.transformers.generate import generate
 from keras_dlkit.models.transformers.hub_interop import from_keras_hub
 from keras_dlkit.models.transformers.layout import transformer_layout_map
 
@@ -173,6 +174,7 @@ __all__ = [
     "feature_info",
     "from_keras_applications",
     "from_keras_hub",
+    "generate",
     "gan",
     "gan_discriminator",
     "gan_generator",
