@@ -60,10 +60,12 @@ through every step; its figures mean nothing.
 """
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
 import subprocess
+import time
 
 import _common
 import keras
@@ -186,6 +188,18 @@ def build_trainer(implementation, args):
 # ---------------------------------------------------------------- training
 
 
+def timed(call):
+    """Wall and CPU seconds of one call (the CPU time of every thread here).
+
+    On a shared machine a process waits for a core: wall time counts the
+    wait, CPU time does not (but counts threads spinning while they wait).
+    The figures are wall time; CPU time is printed beside them.
+    """
+    wall, used = time.perf_counter(), time.process_time()
+    call()
+    return time.perf_counter() - wall, time.process_time() - used
+
+
 def train_child(args):
     """Warm both models up, alternate their steps; reply with tokens/s samples."""
     gpu = backend_sees_gpu()
@@ -207,19 +221,22 @@ def train_child(args):
         raise SystemExit(f"the two models differ: parameters {counts}")
     tokens = args.batch * args.seq
 
-    def timed(network, steps):
-        times = _common.time_steps(lambda: network.train_on_batch(x, y), steps)
-        return [tokens / t for t in times]
-
     for network in networks.values():
-        timed(network, args.warmup)  # Tracing, compilation.
+        for _ in range(args.warmup):  # Tracing, compilation.
+            network.train_on_batch(x, y)
     samples = {key: [] for key in networks}
+    cpu = {key: [] for key in networks}
     for turn in range(args.rounds):
         for key in _common.abba(order, turn):
-            samples[key] += timed(networks[key], args.steps)
+            step = functools.partial(networks[key].train_on_batch, x, y)
+            for _ in range(args.steps):
+                wall, used = timed(step)
+                samples[key].append(tokens / wall)
+                cpu[key].append(tokens / used)
     _common.reply(
         {
             "samples": samples,
+            "cpu": cpu,
             "params": counts["train/ours"],
             "gpu": gpu,
             "precision": precision,
@@ -287,12 +304,20 @@ def generate_child(args):
         for key in ("generate/ours", "generate/ours_uncached")
     }
     samples = {key: [] for key in order}
+    cpu = {key: [] for key in order}
     for turn in range(args.gen_rounds):
         for key in _common.abba(order, turn):
-            with _common.Stopwatch() as watch:
-                calls[key]()
-            samples[key].append(new_tokens / watch.seconds)
-    _common.reply({"samples": samples, "same_tokens": same, "new_tokens": new_tokens})
+            wall, used = timed(calls[key])
+            samples[key].append(new_tokens / wall)
+            cpu[key].append(new_tokens / used)
+    _common.reply(
+        {
+            "samples": samples,
+            "cpu": cpu,
+            "same_tokens": same,
+            "new_tokens": new_tokens,
+        }
+    )
 
 
 # ---------------------------------------------------------------- parent
@@ -413,7 +438,7 @@ def main():
         f"hidden={args.hidden} heads={args.heads} vocab={args.vocab} "
         f"processes={args.processes} cpus={os.cpu_count()}"
     )
-    samples, anchors = {}, {}
+    samples, anchors, cpu = {}, {}, {}
     extra = {"per_process": {}, "settings": {k: getattr(args, k) for k in SHARED}}
     extra["settings"].update(size=args.size, processes=args.processes)
     pairs = {
@@ -428,6 +453,7 @@ def main():
         for mine, theirs in pairs[part]:
             for key in (mine, theirs):
                 samples[key] = [t for run in runs for t in run["samples"][key]]
+                cpu[key] = [t for run in runs for t in run["cpu"][key]]
             anchors[mine] = theirs
             extra["per_process"][f"{mine} vs {theirs}"] = [
                 _common.ratio_of_medians(run["samples"][mine], run["samples"][theirs])
@@ -452,6 +478,12 @@ def main():
                 key: 6 * extra["params"] * statistics.median(samples[key]) / peak
                 for key in ("train/ours", "train/keras_hub")
             }
+    ratio, interval = _common.compare(cpu, anchors)
+    extra["cpu"] = {
+        "medians": {key: statistics.median(values) for key, values in cpu.items()},
+        "ratio": ratio,
+        "interval": interval,
+    }
     record = _common.result_record(
         "transformers", samples, anchors, unit="tokens/s", backend=backend, extra=extra
     )
@@ -463,6 +495,12 @@ def main():
             f"{theirs:19s} {record['medians'][theirs]:10.1f} tokens/s  "
             f"ratio {_common.format_ratio(record, key)} "
             f"(n={record['n'][mine]}; per process: {each})"
+        )
+        low, high = extra["cpu"]["interval"][key]
+        print(
+            f"{'':23s} {extra['cpu']['medians'][mine]:10.1f} per CPU s  "
+            f"{'':19s} {extra['cpu']['medians'][theirs]:10.1f} per CPU s  "
+            f"ratio {extra['cpu']['ratio'][key]:5.3f} [95%: {low:5.3f}-{high:5.3f}]"
         )
     if "train" in args.parts:
         print(
