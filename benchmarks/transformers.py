@@ -368,10 +368,10 @@ def parse(argv=None):
     parser.add_argument("--seq", type=int, help="training sequence length")
     parser.add_argument("--batch", type=int, help="training batch size")
     parser.add_argument("--context", type=int, help="max_sequence_length")
-    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument(
         "--precision",
         default="auto",
@@ -384,12 +384,13 @@ def parse(argv=None):
     parser.add_argument("--prompt", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--gen-batch", type=int, default=4)
-    parser.add_argument("--gen-rounds", type=int, default=4)
+    parser.add_argument("--gen-rounds", type=int, default=2)
     parser.add_argument("--child", choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--child-index", type=int, default=0, help=argparse.SUPPRESS)
     args = _common.parse_args(
         parser,
         quick={
+            "processes": 1,
             "layers": 1,
             "hidden": 16,
             "heads": 2,
