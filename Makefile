@@ -76,6 +76,9 @@ bench: install  ## Run the benchmarks (ratios of medians against the anchors)
 	set -e; for backend in tensorflow jax; do \
 	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/rnn.py; \
 	done
+	set -e; for backend in tensorflow jax torch; do \
+	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/transformers.py; \
+	done
 
 clean: docs-clean  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .cache

@@ -61,6 +61,7 @@ through every step; its figures mean nothing.
 
 import argparse
 import functools
+import importlib.util
 import os
 import shutil
 import statistics
@@ -428,6 +429,11 @@ def parse(argv=None):
 
 def main():
     args = parse()
+    if importlib.util.find_spec("keras_hub") is None:
+        raise SystemExit(
+            "benchmarks/transformers.py compares with keras-hub, which is not "
+            "installed: pip install keras-dlkit[hub]"
+        )
     if args.child == "train":
         return train_child(args)
     if args.child == "generate":
