@@ -53,7 +53,9 @@ JSON (:func:`_common.result_record`; ``unit`` is tokens/s). Run:
     KERAS_BACKEND=jax python benchmarks/transformers.py --size gpt2_small  # a GPU
 
 The defaults (4 layers, 256 wide, 4 heads, vocabulary 8192, batch 8 x 128
-tokens) take about 3 minutes a backend on a 2-core CPU; ``--size
+tokens) take 2 to 2.5 minutes of CPU time a backend on a 2-core CPU (4 to 9
+minutes of wall time where other jobs share it; torch, eager, is slower:
+``--rounds 2 --gen-rounds 1 --processes 1`` there); ``--size
 gpt2_small`` is GPT-2 small (12 layers, 768 wide, 12 heads, vocabulary
 50257, batch 8 x 1024 tokens), for a GPU. ``--quick`` is a smoke run
 through every step; its figures mean nothing.
