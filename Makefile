@@ -76,6 +76,10 @@ bench: install  ## Run the benchmarks (ratios of medians against the anchors)
 	set -e; for backend in tensorflow jax; do \
 	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/rnn.py; \
 	done
+	set -e; for backend in tensorflow jax; do \
+	  KERAS_BACKEND=$$backend JAX_THREEFRY_PARTITIONABLE=false $(PY) benchmarks/transformers.py; \
+	done
+	KERAS_BACKEND=torch $(PY) benchmarks/transformers.py --processes 1 --rounds 2 --gen-rounds 1
 
 clean: docs-clean  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .cache

@@ -14,6 +14,10 @@
 #             --python-version 3.12 --implementation cp --platform
 #             manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64
 #             --platform manylinux_2_17_x86_64 -d .whl keras==<ours> namex optree
+#             benchmarks/transformers.py also needs keras-hub there: add
+#             keras-hub==<ours> kagglehub kagglesdk (keras_hub imports
+#             kagglehub at import time) to that download; without them that
+#             benchmark stops at once, saying keras-hub is missing.
 #   .devdata/ a KERAS_HOME holding datasets/ as seeded by
 #             `KERAS_HOME=$PWD/.devdata python -m keras_dlkit.datasets seed`.
 #             Remove the keras.json seeding writes there (it names a backend)
@@ -255,6 +259,10 @@ if [[ $BENCH == 1 ]]; then
     bench generative jax 90 --rounds 1 --epochs 2 --train 256
   else
     CNN=(--processes 1 --rounds 3 --steps 10 --warmup 2 --batch-size 32 --size 224 --no-memory)
+    # GPT-2 small in mixed_bfloat16 against keras-hub's GPT2CausalLM: tokens/s
+    # and MFU (issue 21); first, as the newest family's acceptance figure.
+    bench transformers jax 110 --size gpt2_small --processes 1 --rounds 3 --steps 5 \
+      --warmup 2 --gen-rounds 2 --gen-batch 8 --prompt 64 --max-length 256
     bench training_overhead jax 45 --rounds 2 --epochs 3
     bench generative jax 40 --rounds 2 --epochs 3
     bench cnn_vs_keras_applications jax 70 --models resnet50 "${CNN[@]}"
