@@ -34,6 +34,7 @@ import numpy as np
 
 import keras_dlkit
 from keras_dlkit.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+from keras_dlkit.blocks import ConvNormAct
 from keras_dlkit.models import vit
 
 PROFILE = keras_dlkit.utils.gallery_profile()
@@ -92,7 +93,8 @@ fig.tight_layout()
 # ------
 # The ViT: ``vit`` with ``image_shape=(28, 28, 1)`` and ``patch_size=4``, a
 # few pre-norm encoder blocks, exact GELU, and a linear classifier on the
-# class token's output (logits). The CNN: three 3 x 3 convolutions with ReLU,
+# class token's output (logits). The CNN: three 3 x 3 convolutions with batch
+# norm and ReLU (:class:`keras_dlkit.blocks.ConvNormAct`),
 # max pooling between them, then global average pooling and the same
 # classifier; its widths are chosen to give about the ViT's parameter count.
 vit_model = vit(
@@ -108,9 +110,8 @@ vit_model = vit(
 def small_cnn(filters):
     layers = [keras.Input((28, 28, 1))]
     for i, width in enumerate(filters):
-        layers += [
-            keras.layers.Conv2D(width, 3, padding="same", activation="relu"),
-        ]
+        # 3 x 3 convolution, batch norm, ReLU: the library's CNN unit.
+        layers.append(ConvNormAct(width, 3, padding="same", activation="relu"))
         if i < len(filters) - 1:
             layers.append(keras.layers.MaxPooling2D())
     layers += [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]
