@@ -431,15 +431,16 @@ class TransformerAttention(keras.layers.Layer):
         Example:
 
         >>> import numpy as np
+        >>> from keras import ops
         >>> from keras_dlkit.layers import TransformerAttention
         >>> layer = TransformerAttention(num_heads=2, key_dim=4)
         >>> q, enc = np.ones((1, 3, 8), "float32"), np.ones((1, 5, 8), "float32")
-        >>> full = layer(q, enc)
+        >>> full = ops.convert_to_numpy(layer(q, enc))
         >>> cache = layer.compute_cache(enc)
         >>> tuple(cache.shape)
         (1, 2, 5, 2, 4)
         >>> out, _ = layer(q, cache=cache)
-        >>> bool(np.allclose(full, out, atol=1e-6))
+        >>> bool(np.allclose(full, ops.convert_to_numpy(out), atol=1e-6))
         True
         """
         key = value if key is None else key
