@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.backends import backend_module
 from keras_dlkit.layers._attention_masks import (
     MASKED_LOGIT,
     causal_mask,
@@ -538,15 +539,12 @@ class TransformerAttention(keras.layers.Layer):
 def _fused_float16_unsupported(compute_dtype: str) -> bool:
     """Whether the fused kernel cannot differentiate this dtype here.
 
-    JAX's ``dot_product_attention`` asks XLA for float16 products summed in
-    float32 (``F16_F16_F32``), which the CPU backend refuses in the backward
-    pass ("The precision 'F16_F16_F32' is not supported by dot_general on
-    CPU"; the forward pass falls back by itself): a ``mixed_float16``
-    training step would fail on a JAX CPU. The explicit path (float32
-    logits and softmax) computes the same attention.
+    JAX's ``dot_product_attention`` cannot be differentiated in float16 on
+    its CPU backend (``keras_dlkit.backends.jax_attention``): a
+    ``mixed_float16`` training step would fail on a JAX CPU. The explicit
+    path (float32 logits and softmax) computes the same attention.
     """
-    if compute_dtype != "float16" or keras.backend.backend() != "jax":
+    if compute_dtype != "float16":
         return False
-    import jax
-
-    return jax.default_backend() == "cpu"
+    module = backend_module("attention")
+    return module is not None and module.fused_float16_unsupported()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import keras
@@ -10,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
+from keras_dlkit.backends import backend_module
 
 SAMPLERS: tuple[str, ...] = ("greedy", "top_k", "top_p", "beam", "random")
 
@@ -401,64 +401,19 @@ def _step_functions(runner: Any, use_cache: bool, text_to_text: bool):
 
 
 def _compile(model: keras.Model, generate_step: Any, sampler: Any) -> Any:
-    """keras-hub's ``CausalLM.make_generate_function``, for our models."""
-    backend = keras.config.backend()
-    if backend == "jax":
-        import functools
+    """keras-hub's ``CausalLM.make_generate_function``, for our models.
 
-        import jax
-
-        @functools.partial(jax.jit, static_argnames=["stop_token_ids"])
-        def compiled(inputs, stop_token_ids, state):
-            sampler_values, trainable, non_trainable = state
-            mapping = itertools.chain(
-                zip(sampler.variables, sampler_values, strict=True),
-                zip(model.trainable_variables, trainable, strict=True),
-                zip(model.non_trainable_variables, non_trainable, strict=True),
-            )
-            with keras.StatelessScope(state_mapping=mapping) as scope:
-                outputs = generate_step(inputs, sampler, stop_token_ids)
-            new_values = []
-            for variable in sampler.variables:
-                value = scope.get_current_value(variable)
-                new_values.append(variable.value if value is None else value)
-            return outputs, new_values
-
-        def function(inputs, stop_token_ids):
-            state = (
-                [v.value for v in sampler.variables],
-                [v.value for v in model.trainable_variables],
-                [v.value for v in model.non_trainable_variables],
-            )
-            outputs, values = compiled(inputs, stop_token_ids, state)
-            for variable, value in zip(sampler.variables, values, strict=True):
-                variable.assign(value)
-            return outputs
-
-        return function
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        traced = {}
-
-        def function(inputs, stop_token_ids):
-            if stop_token_ids not in traced:
-                traced[stop_token_ids] = tf.function(
-                    lambda x: generate_step(x, sampler, stop_token_ids),
-                    jit_compile=True,
-                )
-            return traced[stop_token_ids](inputs)
-
-        return function
-    if backend == "torch":
-        import torch
-
-        def function(inputs, stop_token_ids):
-            with torch.no_grad():
-                return generate_step(inputs, sampler, stop_token_ids)
-
-        return function
-    return lambda inputs, stop_token_ids: generate_step(inputs, sampler, stop_token_ids)
+    The framework's side (``jax.jit`` through a ``StatelessScope``,
+    ``tf.function(jit_compile=True)``, ``torch.no_grad()``) lives in
+    ``keras_dlkit.backends.<framework>_generate``; a backend without one
+    runs the loop eagerly.
+    """
+    module = backend_module("generate")
+    if module is None:
+        return lambda inputs, stop_token_ids: generate_step(
+            inputs, sampler, stop_token_ids
+        )
+    return module.compile_generate(model, generate_step, sampler)
 
 
 @keras_dlkit_export("keras_dlkit.models.generate")
