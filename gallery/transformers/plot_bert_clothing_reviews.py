@@ -52,15 +52,15 @@ from keras_dlkit.datasets import load_clothing_reviews
 PROFILE = keras_dlkit.utils.gallery_profile()
 SIZES = {
     "quick": {
-        "train": 6000,  # labeled reviews (as in the RNN example's quick profile)
+        "train": 2000,  # labeled reviews: few labels, where pretraining pays
         "vocabulary_texts": 3000,  # texts the WordPiece vocabulary is learned on
-        "vocabulary": 3000,
+        "vocabulary": 2000,
         "length": 64,  # word pieces, [CLS] and [SEP] included
-        "masks": 12,  # at most this many masked pieces per review
+        "masks": 10,  # at most this many masked pieces per review
         "layers": 2,
         "width": 64,
         "heads": 2,
-        "pretrain_steps": 250,
+        "pretrain_steps": 400,
         "pretrain_rate": 3e-3,
         "finetune_steps": 250,
         "finetune_rate": 1e-3,
