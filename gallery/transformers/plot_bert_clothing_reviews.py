@@ -267,7 +267,7 @@ mlm_model.summary()
 # the masked positions only (``mask_weights`` as sample weights). One
 # "epoch" here is a fixed number of steps on the shuffled, repeated
 # stream, so the curve has a point every ``steps_per_epoch`` steps; the
-# validation loss is on the 1,000 validation reviews, freshly masked.
+# validation loss is on 512 of the validation reviews, freshly masked.
 pretrain_chunks = 10
 steps_per_chunk = SIZES["pretrain_steps"] // pretrain_chunks
 mlm_model.compile(
