@@ -263,7 +263,7 @@ mlm_model.summary()
 # %%
 # Pretrain
 # --------
-# AdamW with a linear warmup and decay, as in BERT, and cross-entropy over
+# AdamW with a linear warmup then a cosine decay, and cross-entropy over
 # the masked positions only (``mask_weights`` as sample weights). One
 # "epoch" here is a fixed number of steps on the shuffled, repeated
 # stream, so the curve has a point every ``steps_per_epoch`` steps; the
