@@ -33,8 +33,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_dlkit
-from keras_dlkit.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 from keras_dlkit.blocks import ConvNormAct
+from keras_dlkit.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 from keras_dlkit.models import vit
 
 PROFILE = keras_dlkit.utils.gallery_profile()
