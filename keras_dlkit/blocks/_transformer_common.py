@@ -172,13 +172,22 @@ class TransformerBlockBase(keras.layers.Layer):
             name="feed_forward",
         )
 
-    def _residual(self, x, sublayer, norm, dropout, training, **call_kwargs):
-        """One residual branch, pre- or post-norm."""
-        if self.norm_position == "pre":
-            update = sublayer(norm(x), training=training, **call_kwargs)
-            return x + dropout(update, training=training)
-        update = sublayer(x, training=training, **call_kwargs)
-        return norm(x + dropout(update, training=training))
+    def _residual(
+        self, x, sublayer, norm, dropout, training, returns_cache=False, **call_kwargs
+    ):
+        """One residual branch, pre- or post-norm.
+
+        With ``returns_cache`` the sublayer returns ``(update, cache)`` (an
+        attention layer given a key/value cache) and so does the branch.
+        """
+        pre = self.norm_position == "pre"
+        update = sublayer(norm(x) if pre else x, training=training, **call_kwargs)
+        if returns_cache:
+            update, cache = update
+        y = x + dropout(update, training=training)
+        if not pre:
+            y = norm(y)
+        return (y, cache) if returns_cache else y
 
     def compute_output_shape(self, inputs_shape: tuple, *args, **kwargs) -> tuple:
         return tuple(inputs_shape)

@@ -179,112 +179,40 @@ class TransformerDecoderBlock(TransformerBlockBase):
         cross_attention_cache: Any = None,
         training: bool | None = None,
     ) -> Any:
-        if self_attention_cache is not None or cross_attention_cache is not None:
-            return self._call_with_cache(
-                inputs,
-                encoder_outputs,
-                padding_mask,
-                encoder_padding_mask,
-                attention_bias,
-                cross_attention_bias,
-                self_attention_cache,
-                self_attention_cache_update_index,
-                cross_attention_cache,
-                training,
-            )
-        if padding_mask is None:
+        caching = self_attention_cache is not None or cross_attention_cache is not None
+        # With a cache the padding mask covers the cache's positions, not the
+        # inputs': the inputs' own Keras mask is not read then.
+        if padding_mask is None and not caching:
             padding_mask = get_keras_mask(inputs)
-        x = self._residual(
+        self_kwargs = {
+            "attention_mask": (
+                None if padding_mask is None else key_padding_mask(padding_mask)
+            ),
+            "attention_bias": attention_bias,
+            "use_causal_mask": True,
+        }
+        if self_attention_cache is not None:
+            self_kwargs["cache_update_index"] = (
+                0
+                if self_attention_cache_update_index is None
+                else self_attention_cache_update_index
+            )
+        x, self_cache = self._attention_branch(
             inputs,
             self.self_attention,
             self.self_attention_norm,
             self.self_attention_dropout,
             training,
-            attention_mask=(
-                None if padding_mask is None else key_padding_mask(padding_mask)
-            ),
-            attention_bias=attention_bias,
-            use_causal_mask=True,
+            self_attention_cache,
+            **self_kwargs,
         )
+        cross_cache = None
         if self.cross_attention:
-            if encoder_outputs is None:
+            if encoder_outputs is None and cross_attention_cache is None:
                 raise ValueError(
                     "TransformerDecoderBlock(cross_attention=True) needs "
-                    "`encoder_outputs`."
+                    "`encoder_outputs` or `cross_attention_cache`."
                 )
-            if encoder_padding_mask is None:
-                encoder_padding_mask = get_keras_mask(encoder_outputs)
-            x = self._residual(
-                x,
-                self.cross_attention_layer,
-                self.cross_attention_norm,
-                self.cross_attention_dropout,
-                training,
-                value=encoder_outputs,
-                attention_mask=(
-                    None
-                    if encoder_padding_mask is None
-                    else key_padding_mask(encoder_padding_mask)
-                ),
-                attention_bias=cross_attention_bias,
-            )
-        return self._residual(
-            x,
-            self.feed_forward,
-            self.feed_forward_norm,
-            self.feed_forward_dropout,
-            training,
-        )
-
-    def _cached_residual(self, x, sublayer, norm, dropout, training, **kwargs):
-        """One residual branch whose sublayer returns ``(update, cache)``."""
-        if self.norm_position == "pre":
-            update, cache = sublayer(norm(x), training=training, **kwargs)
-            return x + dropout(update, training=training), cache
-        update, cache = sublayer(x, training=training, **kwargs)
-        return norm(x + dropout(update, training=training)), cache
-
-    def _call_with_cache(
-        self,
-        inputs,
-        encoder_outputs,
-        padding_mask,
-        encoder_padding_mask,
-        attention_bias,
-        cross_attention_bias,
-        self_cache,
-        self_index,
-        cross_cache,
-        training,
-    ):
-        attention_mask = (
-            None if padding_mask is None else key_padding_mask(padding_mask)
-        )
-        if self_cache is None:
-            x = self._residual(
-                inputs,
-                self.self_attention,
-                self.self_attention_norm,
-                self.self_attention_dropout,
-                training,
-                attention_mask=attention_mask,
-                attention_bias=attention_bias,
-                use_causal_mask=True,
-            )
-        else:
-            x, self_cache = self._cached_residual(
-                inputs,
-                self.self_attention,
-                self.self_attention_norm,
-                self.self_attention_dropout,
-                training,
-                attention_mask=attention_mask,
-                attention_bias=attention_bias,
-                use_causal_mask=True,
-                cache=self_cache,
-                cache_update_index=0 if self_index is None else self_index,
-            )
-        if self.cross_attention:
             if encoder_padding_mask is None and encoder_outputs is not None:
                 encoder_padding_mask = get_keras_mask(encoder_outputs)
             cross_kwargs = {
@@ -295,24 +223,18 @@ class TransformerDecoderBlock(TransformerBlockBase):
                 ),
                 "attention_bias": cross_attention_bias,
             }
-            branch = (
+            if cross_attention_cache is None:
+                cross_kwargs["value"] = encoder_outputs
+            x, cross_cache = self._attention_branch(
+                x,
                 self.cross_attention_layer,
                 self.cross_attention_norm,
                 self.cross_attention_dropout,
                 training,
+                cross_attention_cache,
+                **cross_kwargs,
             )
-            if cross_cache is not None:
-                x, cross_cache = self._cached_residual(
-                    x, *branch, cache=cross_cache, **cross_kwargs
-                )
-            elif encoder_outputs is None:
-                raise ValueError(
-                    "TransformerDecoderBlock(cross_attention=True) needs "
-                    "`encoder_outputs` or `cross_attention_cache`."
-                )
-            else:
-                x = self._residual(x, *branch, value=encoder_outputs, **cross_kwargs)
-        elif cross_cache is not None:
+        elif cross_attention_cache is not None:
             raise ValueError(
                 "`cross_attention_cache` was given to a TransformerDecoderBlock "
                 "without cross-attention (`cross_attention=False`)."
@@ -324,9 +246,19 @@ class TransformerDecoderBlock(TransformerBlockBase):
             self.feed_forward_dropout,
             training,
         )
+        if not caching:
+            return x
         if cross_cache is not None:
             return x, self_cache, cross_cache
         return x, self_cache
+
+    def _attention_branch(self, x, layer, norm, dropout, training, cache, **kwargs):
+        """A residual attention branch and its new cache (``None`` without one)."""
+        if cache is None:
+            return self._residual(x, layer, norm, dropout, training, **kwargs), None
+        return self._residual(
+            x, layer, norm, dropout, training, returns_cache=True, cache=cache, **kwargs
+        )
 
     def compute_cross_attention_cache(self, encoder_outputs: Any) -> Any:
         """The read-only cross-attention key/value cache of ``encoder_outputs``.
