@@ -18,11 +18,35 @@ def large_negative(dtype: str) -> float:
     return -0.7 * 65504.0 if dtype == "float16" else -1e9
 
 
-def causal_mask(q: Any, k: Any) -> Any:
-    """``(1, 1, T, S)`` boolean, True where key ``s <= t`` (top-left aligned, as Keras)."""
-    rows = ops.arange(ops.shape(q)[1])[:, None]
-    cols = ops.arange(ops.shape(k)[1])[None, :]
+def causal_mask(q: Any, k: Any, start_index: Any = 0) -> Any:
+    """``(1, 1, T, S)`` boolean, True where key ``s <= t + start_index``.
+
+    Top-left aligned, as Keras; ``start_index`` (an int or a scalar int
+    tensor) is the position of the first query in a key/value cache.
+    """
+    rows = ops.arange(ops.shape(q)[1], dtype="int32")[:, None]
+    rows = rows + ops.cast(start_index, "int32")
+    cols = ops.arange(ops.shape(k)[1], dtype="int32")[None, :]
     return ops.greater_equal(rows, cols)[None, None]
+
+
+def attention_mask_4d(attention_mask: Any) -> Any:
+    """A ``(batch, T, S)`` or ``(batch, heads, T, S)`` mask as boolean 4-D."""
+    mask = ops.cast(attention_mask, "bool")
+    return mask if len(mask.shape) == 4 else mask[:, None]
+
+
+def merge_masks(masks: list[Any]) -> Any:
+    """The AND of boolean masks; a query row with no key left attends to every key.
+
+    So no backend or kernel can produce NaN for a fully masked row (its
+    output is meaningless either way).
+    """
+    mask = masks[0]
+    for other in masks[1:]:
+        mask = ops.logical_and(mask, other)
+    has_key = ops.any(mask, axis=-1, keepdims=True)
+    return ops.logical_or(mask, ops.logical_not(has_key))
 
 
 def combined_mask(
@@ -51,14 +75,9 @@ def combined_mask(
         if mask is not None:
             masks.append(ops.cast(mask, "bool")[:, None, None, :])
     if attention_mask is not None:
-        mask = ops.cast(attention_mask, "bool")
-        masks.append(mask if len(mask.shape) == 4 else mask[:, None])
+        masks.append(attention_mask_4d(attention_mask))
     if not masks:
         return None
     if causal:
         masks.append(causal_mask(query, value))
-    mask = masks[0]
-    for other in masks[1:]:
-        mask = ops.logical_and(mask, other)
-    has_key = ops.any(mask, axis=-1, keepdims=True)
-    return ops.logical_or(mask, ops.logical_not(has_key))
+    return merge_masks(masks)

@@ -11,9 +11,11 @@ from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.backends import backend_module
 from keras_dlkit.layers._attention_masks import (
     MASKED_LOGIT,
+    attention_mask_4d,
     causal_mask,
     combined_mask,
     large_negative,
+    merge_masks,
 )
 from keras_dlkit.layers.rotary_embedding import RotaryEmbedding
 from keras_dlkit.utils.keras_compat import (
@@ -315,10 +317,17 @@ class TransformerAttention(keras.layers.Layer):
         )
 
     def _attend(
-        self, q, k, v, mask, attention_bias, causal_only, training, return_scores
+        self,
+        q,
+        k,
+        v,
+        mask,
+        attention_bias,
+        causal_only,
+        training,
+        return_attention_scores,
     ):
         """Attention of projected (B, T|S, heads, size) tensors, then the output."""
-        return_attention_scores = return_scores
         scale = self.scale if self.scale is not None else self.key_dim**-0.5
 
         # The fused kernels want one head size for keys and values (JAX's).
@@ -397,18 +406,12 @@ class TransformerAttention(keras.layers.Layer):
             cache = ops.stack([k, v], axis=1)
         if cache_update_index is None and self.rotary_embedding is not None:
             q = self.rotary_embedding(q, start_index=0)
-        mask = None
+        masks = []
         if attention_mask is not None:
-            mask = ops.cast(attention_mask, "bool")
-            mask = mask if len(mask.shape) == 4 else mask[:, None]
+            masks.append(attention_mask_4d(attention_mask))
         if use_causal_mask:
-            rows = ops.arange(ops.shape(q)[1], dtype="int32")[:, None] + index
-            cols = ops.arange(ops.shape(k)[1], dtype="int32")[None, :]
-            causal = ops.greater_equal(rows, cols)[None, None]
-            mask = causal if mask is None else ops.logical_and(mask, causal)
-        if mask is not None:
-            has_key = ops.any(mask, axis=-1, keepdims=True)
-            mask = ops.logical_or(mask, ops.logical_not(has_key))
+            masks.append(causal_mask(q, k, start_index=index))
+        mask = merge_masks(masks) if masks else None
         k, v = ops.cast(k, q.dtype), ops.cast(v, q.dtype)
         result = self._attend(
             q, k, v, mask, attention_bias, False, training, return_scores
