@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_dlkit.api_export import keras_dlkit_export
 from keras_dlkit.backends import backend_module
+from keras_dlkit.utils.validation import check_float, check_int
 
 SAMPLERS: tuple[str, ...] = ("greedy", "top_k", "top_p", "beam", "random")
 
@@ -213,35 +214,19 @@ def _inspect(model: Any) -> Any:
     raise _not_supported(model)
 
 
-def _check_number(name, value, low, high=None, low_inclusive=True, integer=False):
-    ok = isinstance(value, (int, np.integer) if integer else (int, float, np.number))
-    ok = ok and not isinstance(value, bool)
-    if ok:
-        ok = value >= low if low_inclusive else value > low
-        ok = ok and (high is None or value <= high)
-    if not ok:
-        allowed = (
-            f"an integer >= {low}"
-            if integer
-            else f"a number in {'[' if low_inclusive else '('}{low}, "
-            f"{'inf)' if high is None else f'{high}]'}"
-        )
-        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
-
-
 def _make_sampler(sampler, top_k, top_p, temperature, num_beams, seed) -> Any:
     """A keras_hub sampler, and its configuration (the compile-cache key)."""
     import keras_hub
 
-    _check_number("temperature", temperature, 0.0, low_inclusive=False)
+    check_float("temperature", temperature, minimum=0.0, min_inclusive=False)
     if top_k is not None:
-        _check_number("top_k", top_k, 1, integer=True)
+        check_int("top_k", top_k, minimum=1)
     if top_p is not None:
-        _check_number("top_p", top_p, 0.0, 1.0, low_inclusive=False)
+        check_float("top_p", top_p, minimum=0.0, maximum=1.0, min_inclusive=False)
     if num_beams is not None:
-        _check_number("num_beams", num_beams, 1, integer=True)
+        check_int("num_beams", num_beams, minimum=1)
     if seed is not None:
-        _check_number("seed", seed, 0, integer=True)
+        check_int("seed", seed, minimum=0)
     samplers = keras_hub.samplers
     if isinstance(sampler, samplers.Sampler):
         config = (type(sampler).__name__, repr(sorted(sampler.get_config().items())))
@@ -518,7 +503,7 @@ def generate(
         sampler, top_k, top_p, temperature, num_beams, seed
     )
     rows = _prompt_lists(prompts)
-    _check_number("max_length", max_length, 2 if text_to_text else 1, integer=True)
+    check_int("max_length", max_length, minimum=2 if text_to_text else 1)
     max_length = int(max_length)
     longest = max(len(row) for row in rows)
     if runner.context is not None and longest > runner.context:
@@ -551,7 +536,7 @@ def generate(
         token_ids, padding_mask = _right_pad(rows, max_length)
         inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
     if end_token_id is not None:
-        _check_number("end_token_id", end_token_id, 0, integer=True)
+        check_int("end_token_id", end_token_id, minimum=0)
     stop_token_ids = None if end_token_id is None else (int(end_token_id),)
 
     key = (sampler_config, bool(use_cache))
