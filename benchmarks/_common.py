@@ -326,6 +326,18 @@ def script_command(script: str, *flags: str) -> list[str]:
     return [sys.executable, os.path.abspath(script), *flags]
 
 
+def run_part(script: str, part: str, index: int, args: Any, keys: Sequence[str]) -> Any:
+    """Run ``part`` of ``script`` in a fresh process (:func:`run_child`).
+
+    The child gets ``--child=part``, ``--child-index=index`` and, for each
+    of ``keys``, ``args``' value as ``--key-name=value``.
+    """
+    flags = [f"--{key.replace('_', '-')}={getattr(args, key)}" for key in keys]
+    return run_child(
+        script_command(script, f"--child={part}", f"--child-index={index}", *flags)
+    )
+
+
 def run_child(
     command: Sequence[str],
     env: Mapping[str, str] | None = None,

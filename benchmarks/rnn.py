@@ -186,14 +186,6 @@ SHARED = (
 )
 
 
-def run_child(part, index, args):
-    flags = [f"--{key.replace('_', '-')}={getattr(args, key)}" for key in SHARED]
-    command = _common.script_command(
-        __file__, f"--child={part}", f"--child-index={index}", *flags
-    )
-    return _common.run_child(command)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
@@ -252,7 +244,10 @@ def main():
     pairs = {"step": ("step/ours", "step/keras")}
     pairs["generate"] = ("generate/cached", "generate/uncached")
     for part in args.parts:
-        runs = [run_child(part, index, args) for index in range(args.processes)]
+        runs = [
+            _common.run_part(__file__, part, index, args, SHARED)
+            for index in range(args.processes)
+        ]
         mine, theirs = pairs[part]
         for key in (mine, theirs):
             samples[key] = [t for run in runs for t in run["samples"][key]]

@@ -345,14 +345,6 @@ SHARED = (
 )
 
 
-def run_child(part, index, args):
-    flags = [f"--{key.replace('_', '-')}={getattr(args, key)}" for key in SHARED]
-    command = _common.script_command(
-        __file__, f"--child={part}", f"--child-index={index}", *flags
-    )
-    return _common.run_child(command)
-
-
 def parse(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -458,7 +450,10 @@ def main():
         ],
     }
     for part in args.parts:
-        runs = [run_child(part, index, args) for index in range(args.processes)]
+        runs = [
+            _common.run_part(__file__, part, index, args, SHARED)
+            for index in range(args.processes)
+        ]
         for mine, theirs in pairs[part]:
             for key in (mine, theirs):
                 samples[key] = [t for run in runs for t in run["samples"][key]]
